@@ -1,0 +1,1 @@
+"""HTTP: thin routes that parse, authorise, call one service function and shape the answer."""

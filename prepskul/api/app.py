@@ -1,0 +1,83 @@
+"""The FastAPI application: routers, error mapping, request ids, and — in the sandbox — the
+fake providers mounted under /sandbox so the one-process demo needs nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from prepskul import __version__, logs
+from prepskul.api import errors, ops, people, sessions
+from prepskul.api.auth import TokenVerifier
+from prepskul.runtime import SANDBOX_PREFIX, Runtime
+
+
+class RequestIdMiddleware:
+    """Tags logs and the answer with `X-Request-ID` (the caller's, or a fresh one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
+        rid = incoming or uuid.uuid4().hex[:16]
+        token = logs.request_id.set(rid)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            logs.request_id.reset(token)
+
+
+def create_app(
+    rt: Runtime, *, run_worker: bool = False, mount_fakes: bool | None = None
+) -> FastAPI:
+    """`run_worker` runs the job worker inside this process (the demo does)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
+        if run_worker:
+            from prepskul.jobs.registry import build_worker
+
+            tasks.append(asyncio.create_task(build_worker(rt).run(stop)))
+        try:
+            yield
+        finally:
+            stop.set()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=5)
+
+    app = FastAPI(
+        title="PrepSkul Sessions",
+        version=__version__,
+        description="Booking, Fapshi payments, Google Meet links and Fathom notes for "
+        "paid tutoring sessions.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+    app.state.verifier = TokenVerifier(rt.settings, rt.http)
+    errors.install(app)
+    for router in (ops.router, people.router, sessions.router):
+        app.include_router(router)
+    if mount_fakes if mount_fakes is not None else rt.settings.is_sandbox:
+        from prepskul.sandbox.mount import mount_fakes as mount
+
+        mount(app, rt, SANDBOX_PREFIX)
+    app.add_middleware(RequestIdMiddleware)
+    return app

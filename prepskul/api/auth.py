@@ -1,0 +1,117 @@
+"""Supabase Auth JWTs: HS256 with the project's secret, or ES256/RS256 against its JWKS.
+
+`aud` must be `authenticated`. Our product role comes from `app_metadata.role` (set by the
+server side of Supabase, so users cannot change it); Supabase's own `role` claim is a
+database role and is ignored.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+
+from prepskul.config import Settings
+from prepskul.domain.people import Identity, Role, parse_role
+
+AUDIENCE = "authenticated"
+
+
+class AuthError(Exception):
+    """The token is missing, malformed, forged or expired (401)."""
+
+
+def sandbox_secret(data_dir: Path) -> str:
+    """In sandbox mode without SUPABASE_JWT_SECRET, a random secret kept in the data folder,
+    so `prepskul dev-token` and the running demo agree on it."""
+    path = data_dir / "dev-jwt-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class TokenVerifier:
+    JWKS_TTL = 600.0
+
+    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+        self._http = http
+        self._jwks_url = settings.supabase_jwks_url
+        self._secret = settings.supabase_jwt_secret
+        if not self._secret and not self._jwks_url and settings.is_sandbox:
+            self._secret = sandbox_secret(settings.data_dir)
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = 0.0
+
+    async def verify(self, token: str) -> Identity:
+        try:
+            header = jwt.get_unverified_header(token)
+            alg = header.get("alg")
+            if alg == "HS256" and self._secret:
+                payload = jwt.decode(token, self._secret, algorithms=["HS256"], audience=AUDIENCE)
+            elif alg in ("ES256", "RS256") and self._jwks_url:
+                key = await self._key(header.get("kid"))
+                payload = jwt.decode(token, key, algorithms=[alg], audience=AUDIENCE)
+            else:
+                raise AuthError(f"tokens signed with {alg} are not accepted here")
+        except jwt.ExpiredSignatureError:
+            raise AuthError("the token has expired; sign in again") from None
+        except jwt.PyJWTError as exc:
+            raise AuthError(f"the token is not valid: {exc}") from None
+        return _claims(payload)
+
+    async def _key(self, kid: str | None) -> jwt.PyJWK:
+        stale = time.monotonic() - self._fetched_at > self.JWKS_TTL
+        if kid not in self._keys or stale:
+            await self._refresh()
+        if kid not in self._keys:
+            raise AuthError("the token was signed by a key this project does not publish")
+        return self._keys[kid]
+
+    async def _refresh(self) -> None:
+        assert self._jwks_url
+        # A flood of tokens with unknown kids must not become a flood of JWKS fetches.
+        if time.monotonic() - self._fetched_at < 10 and self._keys:
+            return
+        response = await self._http.get(self._jwks_url)
+        response.raise_for_status()
+        keys = response.json().get("keys", [])
+        self._keys = {k["kid"]: jwt.PyJWK(k) for k in keys if "kid" in k}
+        self._fetched_at = time.monotonic()
+
+
+def _claims(payload: dict[str, Any]) -> Identity:
+    try:
+        sub = uuid.UUID(str(payload.get("sub")))
+    except ValueError:
+        raise AuthError("the token has no valid 'sub'") from None
+    app_meta = payload.get("app_metadata") or {}
+    user_meta = payload.get("user_metadata") or {}
+    return Identity(
+        sub=sub,
+        email=payload.get("email") or None,
+        phone=payload.get("phone") or None,
+        role=parse_role(app_meta.get("role")) if isinstance(app_meta, dict) else None,
+        name=(user_meta.get("full_name") or user_meta.get("name"))
+        if isinstance(user_meta, dict) else None,
+    )
+
+
+def mint_token(
+    secret: str, sub: uuid.UUID, *, role: Role, email: str | None = None,
+    name: str | None = None, ttl_seconds: int = 24 * 3600,
+) -> str:
+    """A token shaped like Supabase's (sandbox `dev-token` and tests)."""
+    now = int(time.time())
+    claims = {
+        "sub": str(sub), "aud": AUDIENCE, "role": "authenticated", "email": email,
+        "app_metadata": {"role": role.value}, "user_metadata": {"full_name": name},
+        "iat": now, "exp": now + ttl_seconds,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")

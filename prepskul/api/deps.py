@@ -1,0 +1,55 @@
+"""Request dependencies: the runtime, a transaction, and the signed-in person."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prepskul.api.auth import AuthError, TokenVerifier
+from prepskul.db.models import Profile
+from prepskul.domain.errors import NotAllowed
+from prepskul.domain.people import Role
+from prepskul.runtime import Runtime
+from prepskul.services.people import profile_for
+
+bearer = HTTPBearer(auto_error=False)
+
+
+def get_runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+async def get_db(rt: Annotated[Runtime, Depends(get_runtime)]) -> AsyncIterator[AsyncSession]:
+    """One request, one transaction: committed if the route returns, rolled back if not."""
+    async with rt.sessions.begin() as db:
+        yield db
+
+
+async def current_user(
+    request: Request,
+    db: Annotated[AsyncSession, Depends(get_db)],
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Profile:
+    token = creds.credentials if creds else request.cookies.get("prepskul_token")
+    if not token:
+        raise AuthError("sign in first: send 'Authorization: Bearer <Supabase access token>'")
+    verifier: TokenVerifier = request.app.state.verifier
+    identity = await verifier.verify(token)
+    return await profile_for(db, identity)
+
+
+async def admin_user(user: Annotated[Profile, Depends(current_user)]) -> Profile:
+    if user.role != Role.ADMIN.value:
+        raise NotAllowed("admin_only", "Only operators can do this.")
+    return user
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+DB = Annotated[AsyncSession, Depends(get_db)]
+User = Annotated[Profile, Depends(current_user)]
+Admin = Annotated[Profile, Depends(admin_user)]

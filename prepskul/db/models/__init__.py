@@ -1,0 +1,23 @@
+"""Tables, one module per concern. Importing this package registers them all."""
+
+from prepskul.db.models.feed import ChangeEvent
+from prepskul.db.models.inbox import WebhookEvent
+from prepskul.db.models.jobs import Job
+from prepskul.db.models.notifications import Notification
+from prepskul.db.models.payments import Payment
+from prepskul.db.models.people import ParentLink, Profile
+from prepskul.db.models.recordings import ActionItem, Recording
+from prepskul.db.models.sessions import TutoringSession
+
+__all__ = [
+    "ActionItem",
+    "ChangeEvent",
+    "Job",
+    "Notification",
+    "ParentLink",
+    "Payment",
+    "Profile",
+    "Recording",
+    "TutoringSession",
+    "WebhookEvent",
+]

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    literal_column,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID, ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from prepskul.db.base import Base, created_at, updated_at
+
+# The same set as domain.lifecycle.HOLDS_SLOT, spelt for SQL: sessions that hold the
+# tutor's time. Two of them can never overlap, whatever races the API loses.
+HOLDS_SLOT_SQL = "status IN ('requested','awaiting_payment','paid','scheduled','completed')"
+
+
+class TutoringSession(Base):
+    __tablename__ = "sessions"
+    __table_args__ = (
+        ExcludeConstraint(
+            ("tutor_id", "="),
+            (func.tstzrange(literal_column("starts_at"), literal_column("ends_at")), "&&"),
+            name="no_tutor_overlap",
+            using="gist",
+            where=text(HOLDS_SLOT_SQL),
+        ),
+        Index("ix_sessions_student_starts", "student_id", "starts_at"),
+        Index("ix_sessions_tutor_starts", "tutor_id", "starts_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    tutor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id"))
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id"))
+    booked_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id"))
+    subject: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    time_zone: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    price_xaf: Mapped[int] = mapped_column(Integer)
+    meet_state: Mapped[str | None] = mapped_column(String(16))
+    meet_link: Mapped[str | None] = mapped_column(Text)
+    calendar_event_id: Mapped[str | None] = mapped_column(Text)
+    recording_state: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()

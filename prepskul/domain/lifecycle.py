@@ -1,0 +1,94 @@
+"""The session state machine of DESIGN.md.
+
+requested → awaiting_payment → paid → scheduled → completed, with declined, cancelled and
+expired as ends. Every transition is a pure function of (status, event); anything else is
+refused with `IllegalTransition`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from prepskul.domain.errors import IllegalTransition
+
+
+class Status(StrEnum):
+    REQUESTED = "requested"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class Event(StrEnum):
+    APPROVE = "approve"
+    DECLINE = "decline"
+    PAYMENT_CONFIRMED = "payment_confirmed"
+    MEETING_CREATED = "meeting_created"
+    NOTES_RECEIVED = "notes_received"
+    CANCEL = "cancel"
+    EXPIRE = "expire"
+
+
+class MeetState(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class RecordingState(StrEnum):
+    AWAITING = "awaiting"
+    READY = "ready"
+    MISSING = "missing"
+
+
+TERMINAL = frozenset({Status.COMPLETED, Status.DECLINED, Status.CANCELLED, Status.EXPIRED})
+
+# Statuses that hold the tutor's time: the database's exclusion constraint uses the same set.
+HOLDS_SLOT = frozenset(
+    {Status.REQUESTED, Status.AWAITING_PAYMENT, Status.PAID, Status.SCHEDULED, Status.COMPLETED}
+)
+
+# Notes may arrive for a paid session whose Meet link the operator fixed by hand, so
+# NOTES_RECEIVED is legal from PAID too: a real recording is never thrown away.
+TRANSITIONS: dict[tuple[Status, Event], Status] = {
+    (Status.REQUESTED, Event.APPROVE): Status.AWAITING_PAYMENT,
+    (Status.REQUESTED, Event.DECLINE): Status.DECLINED,
+    (Status.REQUESTED, Event.CANCEL): Status.CANCELLED,
+    (Status.REQUESTED, Event.EXPIRE): Status.EXPIRED,
+    (Status.AWAITING_PAYMENT, Event.PAYMENT_CONFIRMED): Status.PAID,
+    (Status.AWAITING_PAYMENT, Event.CANCEL): Status.CANCELLED,
+    (Status.AWAITING_PAYMENT, Event.EXPIRE): Status.EXPIRED,
+    (Status.PAID, Event.MEETING_CREATED): Status.SCHEDULED,
+    (Status.PAID, Event.NOTES_RECEIVED): Status.COMPLETED,
+    (Status.PAID, Event.CANCEL): Status.CANCELLED,
+    (Status.SCHEDULED, Event.NOTES_RECEIVED): Status.COMPLETED,
+    (Status.SCHEDULED, Event.CANCEL): Status.CANCELLED,
+}
+
+RESCHEDULABLE = frozenset(
+    {Status.REQUESTED, Status.AWAITING_PAYMENT, Status.PAID, Status.SCHEDULED}
+)
+
+
+def transition(status: Status, event: Event) -> Status:
+    """The status after `event`, or `IllegalTransition` naming both."""
+    try:
+        return TRANSITIONS[(status, event)]
+    except KeyError:
+        raise IllegalTransition(
+            "illegal_transition",
+            f"A session that is {status.value.replace('_', ' ')} cannot take '{event.value}'.",
+        ) from None
+
+
+def can(status: Status, event: Event) -> bool:
+    return (status, event) in TRANSITIONS
+
+
+def initial_status(needs_approval: bool) -> Status:
+    """`requested` is skipped when the tutor does not require approval."""
+    return Status.REQUESTED if needs_approval else Status.AWAITING_PAYMENT

@@ -1,0 +1,1 @@
+"""The durable queue and one handler per job kind."""

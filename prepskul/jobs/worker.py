@@ -1,0 +1,147 @@
+"""Runs jobs: claims a batch, runs each handler in its own transaction, records the outcome.
+
+Wakes on NOTIFY prepskul_jobs (sent by a trigger when a job row commits) and polls as a
+safety net, so a lost notification only delays work by `poll` seconds. Any number of
+workers may run against one database: SKIP LOCKED hands each job to one of them, and a
+worker killed mid-job loses its lease, so another redoes the job (handlers are idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from prepskul.jobs import queue
+from prepskul.jobs.errors import GiveUp, RetryLater
+from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
+from prepskul.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobContext:
+    rt: Runtime
+    job: queue.ClaimedJob
+
+
+Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A periodic job: enqueued once per `every` window, whatever the number of workers."""
+
+    kind: str
+    every: timedelta
+
+
+@dataclass
+class Worker:
+    rt: Runtime
+    handlers: dict[str, Handler]
+    schedules: Sequence[Schedule] = ()
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    lease: timedelta = timedelta(seconds=90)
+    batch: int = 8
+    poll: float = 1.0
+
+    async def run_once(self) -> int:
+        """Claim and run one batch; the number of jobs run."""
+        now = self.rt.clock.now()
+        async with self.rt.sessions.begin() as db:
+            jobs = await queue.claim(
+                db, worker=self.name, now=now, lease=self.lease, limit=self.batch
+            )
+        await asyncio.gather(*(self._run(job) for job in jobs))
+        return len(jobs)
+
+    async def drain(self, max_rounds: int = 200) -> int:
+        """Run until nothing is due (tests and the demo's 'do it now' button)."""
+        total = 0
+        for _ in range(max_rounds):
+            await self.enqueue_schedules()
+            ran = await self.run_once()
+            total += ran
+            if ran == 0:
+                break
+        return total
+
+    async def enqueue_schedules(self) -> None:
+        if not self.schedules:
+            return
+        now = self.rt.clock.now()
+        async with self.rt.sessions.begin() as db:
+            for schedule in self.schedules:
+                window = int(now.timestamp() // schedule.every.total_seconds())
+                await queue.enqueue(
+                    db, schedule.kind, {}, now=now, dedupe_key=f"{schedule.kind}@{window}",
+                    max_attempts=1,
+                )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        wake = asyncio.Event()
+        listener = await self._listen(wake)
+        log.info("worker %s started (%d handlers)", self.name, len(self.handlers))
+        try:
+            while not stop.is_set():
+                await self.enqueue_schedules()
+                if await self.run_once():
+                    continue
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout=self.poll)
+        finally:
+            if listener is not None:
+                await listener.close()
+
+    async def _listen(self, wake: asyncio.Event) -> asyncpg.Connection | None:
+        try:
+            conn = await asyncpg.connect(self.rt.plain_dsn)
+            await conn.add_listener("prepskul_jobs", lambda *_: wake.set())
+            return conn
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("LISTEN unavailable (%s); polling every %ss", exc, self.poll)
+            return None
+
+    async def _run(self, job: queue.ClaimedJob) -> None:
+        outcome: dict[str, Any] = {}
+        try:
+            handler = self.handlers.get(job.kind)
+            if handler is None:
+                raise GiveUp(f"no handler for job kind '{job.kind}'")
+            if job.attempts > job.max_attempts:
+                raise GiveUp("every attempt was cut short (worker stopped or timed out)")
+            timeout = self.lease.total_seconds() - 5
+            await asyncio.wait_for(handler(JobContext(self.rt, job), job.payload), timeout)
+        except (GiveUp, PermanentProviderError) as exc:
+            outcome = {"error": _describe(exc), "permanent": True}
+        except RetryLater as exc:
+            outcome = {"error": _describe(exc), "retry_after": exc.after}
+        except RetryableProviderError as exc:
+            outcome = {"error": _describe(exc), "retry_after": exc.retry_after}
+        except Exception as exc:  # a bug or an outage: retried with backoff, then dead
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            outcome = {"error": _describe(exc)}
+        now = self.rt.clock.now()
+        async with self.rt.sessions.begin() as db:
+            if not outcome:
+                await queue.complete(db, job, worker=self.name, now=now)
+                return
+            status = await queue.fail(db, job, worker=self.name, now=now, **outcome)
+        level = logging.ERROR if status == "dead" else logging.WARNING
+        log.log(level, "job %s (%s) attempt %d → %s: %s", job.id, job.kind, job.attempts,
+                status, outcome["error"])
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

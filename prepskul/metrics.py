@@ -1,0 +1,20 @@
+"""Prometheus metrics an operator would alert on. Counters live in each process; queue
+depth is read from the database at scrape time, so every process reports the same truth."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+WEBHOOKS = Counter(
+    "prepskul_webhooks_total", "Webhook deliveries by provider and outcome",
+    ["provider", "outcome"],
+)
+PROVIDER_CALLS = Histogram(
+    "prepskul_provider_call_seconds", "Calls to providers", ["provider", "operation", "outcome"],
+)
+JOBS = Gauge("prepskul_jobs", "Jobs by status", ["status"])
+OLDEST_QUEUED = Gauge("prepskul_jobs_oldest_queued_seconds", "Age of the oldest due job")
+SSE_SUBSCRIBERS = Gauge("prepskul_sse_subscribers", "Open /api/events streams in this process")
+ATTENTION = Gauge(
+    "prepskul_attention", "Things an operator must look at", ["what"],
+)

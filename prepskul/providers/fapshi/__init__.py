@@ -1,0 +1,1 @@
+"""Fapshi, Cameroon's mobile-money payments: client and wire models."""

@@ -1,0 +1,84 @@
+"""An async Fapshi client: initiate-pay, direct-pay, payment-status, expire-pay, search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from prepskul.providers.errors import PermanentProviderError
+from prepskul.providers.fapshi.models import Initiated, Transaction
+from prepskul.providers.transport import call, json_message
+
+PROVIDER = "fapshi"
+
+
+def _message(response: httpx.Response) -> str:
+    return json_message(response, "message")
+
+
+class FapshiClient:
+    def __init__(
+        self, http: httpx.AsyncClient, *, base_url: str, api_user: str, api_key: str
+    ) -> None:
+        self._http = http
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"apiuser": api_user, "apikey": api_key}
+        self.is_live = not api_key.startswith("FAK_TEST_")
+
+    async def _call(self, operation: str, method: str, path: str, **kw: Any) -> httpx.Response:
+        return await call(
+            self._http, PROVIDER, operation, method, f"{self.base_url}{path}",
+            headers=self._headers, error_message=_message, **kw,
+        )
+
+    async def initiate_pay(
+        self, *, amount: int, external_id: str, redirect_url: str, email: str | None = None,
+        user_id: str | None = None, message: str | None = None,
+    ) -> Initiated:
+        body = _compact({"amount": amount, "externalId": external_id, "redirectUrl": redirect_url,
+                         "email": email, "userId": user_id, "message": message})
+        # Creating a transaction is not idempotent at Fapshi: no inline retries, the
+        # caller's job retries after checking what exists.
+        response = await self._call("initiate-pay", "POST", "/initiate-pay", json=body, attempts=1)
+        return Initiated.model_validate(response.json())
+
+    async def direct_pay(
+        self, *, amount: int, phone: str, external_id: str, medium: str | None = None,
+        name: str | None = None, email: str | None = None, user_id: str | None = None,
+        message: str | None = None,
+    ) -> Initiated:
+        body = _compact({"amount": amount, "phone": phone, "externalId": external_id,
+                         "medium": medium, "name": name, "email": email, "userId": user_id,
+                         "message": message})
+        response = await self._call("direct-pay", "POST", "/direct-pay", json=body, attempts=1)
+        return Initiated.model_validate(response.json())
+
+    async def payment_status(self, trans_id: str) -> Transaction:
+        response = await self._call("payment-status", "GET", f"/payment-status/{trans_id}")
+        return Transaction.model_validate(response.json())
+
+    async def expire_pay(self, trans_id: str) -> Transaction | None:
+        """Expire a checkout link; None when it had already expired (400 from Fapshi)."""
+        response = await self._call(
+            "expire-pay", "POST", "/expire-pay", json={"transId": trans_id}, ok=(200, 400)
+        )
+        if response.status_code == 400:
+            if "expired" in _message(response).lower():
+                return None
+            raise PermanentProviderError(PROVIDER, f"expire-pay: {_message(response)}", status=400)
+        return Transaction.model_validate(response.json())
+
+    async def search(self, **filters: str | int) -> list[Transaction]:
+        response = await self._call("search", "GET", "/search", params=filters)
+        return [Transaction.model_validate(t) for t in response.json()]
+
+    async def balance(self) -> dict[str, Any]:
+        """A harmless authenticated call (used by `doctor` to check credentials)."""
+        response = await self._call("balance", "GET", "/balance")
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def _compact(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if v is not None}

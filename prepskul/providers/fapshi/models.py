@@ -1,0 +1,41 @@
+"""Fapshi's wire shapes (docs.fapshi.com). Nothing outside this folder knows these names."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TxStatus(StrEnum):
+    CREATED = "CREATED"
+    PENDING = "PENDING"
+    SUCCESSFUL = "SUCCESSFUL"
+    FAILED = "FAILED"
+    EXPIRED = "EXPIRED"
+
+
+OPEN = frozenset({TxStatus.CREATED, TxStatus.PENDING})
+
+
+class Transaction(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    trans_id: str = Field(alias="transId")
+    status: TxStatus
+    amount: int
+    medium: str | None = None
+    external_id: str | None = Field(None, alias="externalId")
+    user_id: str | None = Field(None, alias="userId")
+    payer_name: str | None = Field(None, alias="payerName")
+    financial_trans_id: str | None = Field(None, alias="financialTransId")
+    date_initiated: str | None = Field(None, alias="dateInitiated")
+    date_confirmed: str | None = Field(None, alias="dateConfirmed")
+
+
+class Initiated(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    trans_id: str = Field(alias="transId")
+    link: str | None = None
+    message: str | None = None

@@ -1,0 +1,1 @@
+"""Fathom, the AI note-taker: API client and the Meeting payload."""

@@ -1,0 +1,75 @@
+"""Fathom's external API: meetings (paged), a recording's summary and transcript, webhooks.
+
+The official `fathom-python` SDK is synchronous; a few httpx calls against a configurable
+base URL serve an async service better and point at the fake without tricks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from prepskul.providers.transport import call, json_message
+
+PROVIDER = "fathom"
+
+
+def _message(response: httpx.Response) -> str:
+    return json_message(response, "message", "error", "detail")
+
+
+class FathomClient:
+    def __init__(self, http: httpx.AsyncClient, *, base_url: str, api_key: str) -> None:
+        self._http = http
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"X-Api-Key": api_key}
+
+    async def _get(self, operation: str, path: str, **params: Any) -> dict[str, Any]:
+        response = await call(
+            self._http, PROVIDER, operation, "GET", f"{self.base_url}{path}",
+            headers=self._headers, params=params or None, error_message=_message,
+        )
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def meetings(self, **filters: Any) -> AsyncIterator[dict[str, Any]]:
+        cursor: str | None = None
+        while True:
+            params = {**filters, **({"cursor": cursor} if cursor else {})}
+            page = await self._get("meetings", "/meetings", **params)
+            for item in page.get("items") or []:
+                yield item
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    async def summary(self, recording_id: int) -> dict[str, Any] | None:
+        body = await self._get("summary", f"/recordings/{recording_id}/summary")
+        summary: dict[str, Any] | None = body.get("summary")
+        return summary
+
+    async def transcript(self, recording_id: int) -> list[dict[str, Any]]:
+        body = await self._get("transcript", f"/recordings/{recording_id}/transcript")
+        return list(body.get("transcript") or [])
+
+    async def create_webhook(self, destination_url: str) -> dict[str, Any]:
+        body = {
+            "destination_url": destination_url,
+            "triggered_for": ["my_recordings", "shared_external_recordings"],
+            "include_transcript": True, "include_summary": True,
+            "include_action_items": True, "include_crm_matches": False,
+        }
+        response = await call(
+            self._http, PROVIDER, "webhooks.create", "POST", f"{self.base_url}/webhooks",
+            headers=self._headers, json=body, error_message=_message, attempts=1,
+        )
+        created: dict[str, Any] = response.json()
+        return created
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        await call(
+            self._http, PROVIDER, "webhooks.delete", "DELETE",
+            f"{self.base_url}/webhooks/{webhook_id}", headers=self._headers,
+            error_message=_message, ok=(204, 404),
+        )

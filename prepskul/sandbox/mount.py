@@ -1,0 +1,38 @@
+"""Builds the fakes from the settings and mounts them under /sandbox in our own server, so
+the one-process demo (and the tests) reach them over real HTTP at configurable base URLs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from prepskul.runtime import Runtime
+from prepskul.sandbox.fapshi import FakeFapshi
+from prepskul.sandbox.harness import FakeControls
+
+
+@dataclass
+class Sandbox:
+    fapshi: FakeFapshi
+
+
+def build_sandbox(rt: Runtime) -> Sandbox:
+    s = rt.settings
+    base = s.public_base_url.rstrip("/")
+    fapshi = FakeFapshi(
+        controls=FakeControls(rt.clock),
+        api_user=s.fapshi_api_user or "sandbox-user",
+        api_key=s.fapshi_api_key or "FAK_TEST_sandbox",
+        public_url=rt.sandbox_url("fapshi"),
+        webhook_url=f"{base}/api/webhooks/fapshi",
+        webhook_secret=s.fapshi_webhook_secret,
+    )
+    return Sandbox(fapshi=fapshi)
+
+
+def mount_fakes(app: FastAPI, rt: Runtime, prefix: str) -> Sandbox:
+    sandbox = build_sandbox(rt)
+    app.mount(f"{prefix}/fapshi", sandbox.fapshi.app())
+    app.state.sandbox = sandbox
+    return sandbox

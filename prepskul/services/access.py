@@ -1,0 +1,44 @@
+"""Who may see which session: students and parents theirs, tutors theirs, admins all."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prepskul.db.models import ParentLink, Profile, TutoringSession
+from prepskul.domain.errors import NotFound
+from prepskul.domain.people import Role
+
+
+def visible_to(profile: Profile) -> ColumnElement[bool]:
+    if profile.role == Role.ADMIN.value:
+        return true()
+    me = profile.id
+    children = select(ParentLink.student_id).where(ParentLink.parent_id == me)
+    return or_(
+        TutoringSession.tutor_id == me,
+        TutoringSession.student_id == me,
+        TutoringSession.booked_by_id == me,
+        TutoringSession.student_id.in_(children),
+    )
+
+
+async def session_for(
+    db: AsyncSession, profile: Profile, session_id: uuid.UUID, *, lock: bool = False
+) -> TutoringSession:
+    """The session if the caller may see it; otherwise 404, never 403, so ids of other
+    people's sessions reveal nothing."""
+    query = select(TutoringSession).where(TutoringSession.id == session_id, visible_to(profile))
+    if lock:
+        query = query.with_for_update()
+    found = (await db.scalars(query)).first()
+    if found is None:
+        raise NotFound("session_not_found", "There is no session with that id that you can see.")
+    return found
+
+
+def audience(session: TutoringSession) -> list[uuid.UUID]:
+    """Everyone a change to this session concerns (admins see all regardless)."""
+    return list(dict.fromkeys([session.tutor_id, session.student_id, session.booked_by_id]))

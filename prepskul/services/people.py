@@ -1,0 +1,73 @@
+"""Profiles: created on a person's first request from their token's claims."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prepskul.db.models import ParentLink, Profile
+from prepskul.domain.errors import InvalidInput, NotFound
+from prepskul.domain.people import Identity, Language, Role, check_time_zone
+from prepskul.domain.phone import normalise_phone
+
+
+async def profile_for(db: AsyncSession, claims: Identity) -> Profile:
+    """The caller's profile, created from the claims on first sight. A role in
+    `app_metadata` (set server-side) wins over the stored one."""
+    profile = await db.get(Profile, claims.sub)
+    if profile is None:
+        await db.execute(
+            insert(Profile)
+            .values(
+                id=claims.sub,
+                role=(claims.role or Role.STUDENT).value,
+                full_name=claims.name or (claims.email or "").split("@")[0],
+                email=claims.email,
+                phone=claims.phone,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        profile = await db.get(Profile, claims.sub)
+        assert profile is not None
+    elif claims.role and profile.role != claims.role.value:
+        profile.role = claims.role.value
+    return profile
+
+
+async def update_profile(db: AsyncSession, profile: Profile, changes: dict[str, Any]) -> Profile:
+    if "time_zone" in changes:
+        changes["time_zone"] = check_time_zone(changes["time_zone"])
+    if changes.get("phone"):
+        changes["phone"] = normalise_phone(changes["phone"])
+    if "language" in changes:
+        changes["language"] = Language(changes["language"]).value
+    if "full_name" in changes and not str(changes["full_name"]).strip():
+        raise InvalidInput("invalid_name", "Your name cannot be empty.")
+    for key, value in changes.items():
+        setattr(profile, key, value)
+    return profile
+
+
+async def list_tutors(db: AsyncSession, subject: str | None = None) -> list[Profile]:
+    query = select(Profile).where(Profile.role == Role.TUTOR.value).order_by(Profile.full_name)
+    tutors = list((await db.scalars(query)).all())
+    if subject:
+        wanted = subject.casefold()
+        tutors = [t for t in tutors if any(s.casefold() == wanted for s in t.subjects)]
+    return tutors
+
+
+async def get_tutor(db: AsyncSession, tutor_id: uuid.UUID) -> Profile:
+    tutor = await db.get(Profile, tutor_id)
+    if tutor is None or tutor.role != Role.TUTOR.value:
+        raise NotFound("tutor_not_found", "There is no tutor with that id.")
+    return tutor
+
+
+async def children_of(db: AsyncSession, parent_id: uuid.UUID) -> set[str]:
+    rows = await db.scalars(select(ParentLink.student_id).where(ParentLink.parent_id == parent_id))
+    return {str(r) for r in rows}

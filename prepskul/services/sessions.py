@@ -1,0 +1,249 @@
+"""Booking and the session's life: book, approve, decline, cancel, reschedule, list."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prepskul.db.models import Payment, Profile, TutoringSession
+from prepskul.domain import lifecycle
+from prepskul.domain.booking import (
+    BookingRules,
+    check_slot,
+    check_subject,
+    needs_approval,
+    resolve_student,
+    slot_taken,
+)
+from prepskul.domain.errors import IllegalTransition, InvalidInput, NotAllowed
+from prepskul.domain.lifecycle import Event, Status
+from prepskul.domain.people import Role, check_time_zone
+from prepskul.domain.pricing import Kind, TrialPrices, price_xaf
+from prepskul.jobs import queue
+from prepskul.runtime import Runtime
+from prepskul.services import feed
+from prepskul.services.access import session_for, visible_to
+from prepskul.services.people import children_of, get_tutor
+
+EXCLUSION_VIOLATION = "23P01"
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    tutor_id: uuid.UUID
+    subject: str
+    starts_at: datetime
+    minutes: int
+    kind: Kind
+    student_id: uuid.UUID | None = None
+    time_zone: str | None = None
+    note: str | None = None
+
+
+def rules(rt: Runtime) -> BookingRules:
+    return BookingRules(min_notice=timedelta(minutes=rt.settings.booking_min_notice_minutes))
+
+
+def trial_prices(rt: Runtime) -> TrialPrices:
+    s = rt.settings
+    return TrialPrices({30: s.trial_price_30_xaf, 60: s.trial_price_60_xaf})
+
+
+async def book(
+    db: AsyncSession, rt: Runtime, booker: Profile, req: BookingRequest
+) -> TutoringSession:
+    now = rt.clock.now()
+    tutor = await get_tutor(db, req.tutor_id)
+    children = await children_of(db, booker.id) if booker.role == Role.PARENT.value else set()
+    student_id = resolve_student(
+        str(booker.id), Role(booker.role),
+        str(req.student_id) if req.student_id else None, children,
+    )
+    slot = check_slot(req.starts_at, req.minutes, now, rules(rt))
+    subject = check_subject(req.subject, tutor.subjects)
+    price = price_xaf(req.kind, req.minutes, tutor.hourly_rate_xaf, trial_prices(rt))
+    status = lifecycle.initial_status(needs_approval(req.kind, tutor.requires_approval))
+    session = TutoringSession(
+        id=uuid.uuid4(),
+        kind=req.kind.value,
+        tutor_id=tutor.id,
+        student_id=uuid.UUID(student_id),
+        booked_by_id=booker.id,
+        subject=subject,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        time_zone=check_time_zone(req.time_zone or booker.time_zone),
+        status=status.value,
+        price_xaf=price,
+        note=req.note,
+    )
+    db.add(session)
+    await _flush_or_slot_taken(db)
+    await feed.record_change(db, session, "session.booked")
+    await feed.notify_people(db, rt, session, "booked")
+    return session
+
+
+async def _flush_or_slot_taken(db: AsyncSession) -> None:
+    """The exclusion constraint is the real guard against double booking: of two
+    concurrent bookings of one slot, the database lets exactly one commit."""
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+            raise slot_taken() from None
+        raise
+
+
+def apply(session: TutoringSession, event: Event) -> None:
+    session.status = lifecycle.transition(Status(session.status), event).value
+
+
+def _require_tutor(actor: Profile, session: TutoringSession) -> None:
+    if actor.role != Role.ADMIN.value and actor.id != session.tutor_id:
+        raise NotAllowed("tutor_only", "Only the session's tutor can do this.")
+
+
+async def approve(
+    db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid.UUID
+) -> TutoringSession:
+    session = await session_for(db, actor, session_id, lock=True)
+    _require_tutor(actor, session)
+    apply(session, Event.APPROVE)
+    await feed.record_change(db, session, "session.approved")
+    await feed.notify_people(db, rt, session, "approved")
+    return session
+
+
+async def decline(
+    db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid.UUID, reason: str
+) -> TutoringSession:
+    session = await session_for(db, actor, session_id, lock=True)
+    _require_tutor(actor, session)
+    if not reason.strip():
+        raise InvalidInput("reason_required", "Tell the student why you decline.")
+    apply(session, Event.DECLINE)
+    session.decline_reason = reason.strip()
+    await feed.record_change(db, session, "session.declined", reason=session.decline_reason)
+    await feed.notify_people(db, rt, session, "declined")
+    return session
+
+
+async def cancel(
+    db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid.UUID, reason: str
+) -> TutoringSession:
+    session = await session_for(db, actor, session_id, lock=True)
+    was = Status(session.status)
+    apply(session, Event.CANCEL)
+    session.cancel_reason = reason.strip() or None
+    session.cancelled_by_id = actor.id
+    now = rt.clock.now()
+    if session.calendar_event_id or was in (Status.PAID, Status.SCHEDULED):
+        await queue.enqueue(db, "cancel_meeting", {"session_id": str(session.id)}, now=now,
+                            dedupe_key=f"cancel_meeting:{session.id}")
+    await close_open_payments(db, rt, session)
+    if was in (Status.PAID, Status.SCHEDULED):
+        # Money was taken for a lesson that will not happen: an operator settles it.
+        await db.execute(
+            update(Payment)
+            .where(Payment.session_id == session.id, Payment.status == "SUCCESSFUL")
+            .values(flag="refund_owed", flag_detail="session cancelled after payment")
+        )
+    await feed.record_change(db, session, "session.cancelled", reason=session.cancel_reason)
+    await feed.notify_people(db, rt, session, "cancelled")
+    return session
+
+
+async def close_open_payments(db: AsyncSession, rt: Runtime, session: TutoringSession) -> None:
+    """Expire open checkout links at Fapshi so nobody pays for a dead session."""
+    open_payments = await db.scalars(
+        select(Payment).where(
+            Payment.session_id == session.id, Payment.status.in_(("CREATED", "PENDING"))
+        )
+    )
+    for payment in open_payments:
+        await queue.enqueue(db, "expire_payment", {"trans_id": payment.trans_id},
+                            now=rt.clock.now(), dedupe_key=f"expire_payment:{payment.trans_id}")
+
+
+async def reschedule(
+    db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid.UUID,
+    starts_at: datetime, minutes: int | None,
+) -> TutoringSession:
+    session = await session_for(db, actor, session_id, lock=True)
+    if Status(session.status) not in lifecycle.RESCHEDULABLE:
+        raise IllegalTransition(
+            "cannot_reschedule", "Only sessions that have not happened or ended can move."
+        )
+    # The price was set by the length, so a move keeps it; another length is a new booking.
+    length = _minutes(session)
+    if minutes is not None and minutes != length:
+        raise InvalidInput(
+            "invalid_duration", f"A session keeps its length ({length} minutes) when it moves."
+        )
+    slot = check_slot(starts_at, length, rt.clock.now(), rules(rt))
+    session.starts_at, session.ends_at = slot.starts_at, slot.ends_at
+    await _flush_or_slot_taken(db)
+    occasion = slot.starts_at.isoformat()
+    if session.calendar_event_id or Status(session.status) in (Status.PAID, Status.SCHEDULED):
+        await queue.enqueue(
+            db, "update_meeting", {"session_id": str(session.id)}, now=rt.clock.now(),
+            dedupe_key=f"update_meeting:{session.id}:{occasion}",
+        )
+    await feed.record_change(db, session, "session.rescheduled")
+    await feed.notify_people(db, rt, session, "rescheduled", occasion=occasion)
+    return session
+
+
+def _minutes(session: TutoringSession) -> int:
+    return int((session.ends_at - session.starts_at).total_seconds() // 60)
+
+
+def encode_cursor(session: TutoringSession) -> str:
+    raw = f"{session.starts_at.isoformat()}|{session.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        when, sid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(when), uuid.UUID(sid)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("invalid_cursor", "That page cursor is not one we gave out.") from None
+
+
+async def list_sessions(
+    db: AsyncSession, viewer: Profile, *, status: list[str] | None = None,
+    starts_after: datetime | None = None, starts_before: datetime | None = None,
+    cursor: str | None = None, limit: int = 50,
+) -> tuple[list[TutoringSession], str | None]:
+    query = select(TutoringSession).where(visible_to(viewer))
+    if status:
+        unknown = set(status) - {s.value for s in Status}
+        if unknown:
+            raise InvalidInput("invalid_status", f"Unknown status: {', '.join(sorted(unknown))}.")
+        query = query.where(TutoringSession.status.in_(status))
+    if starts_after:
+        query = query.where(TutoringSession.starts_at >= starts_after)
+    if starts_before:
+        query = query.where(TutoringSession.starts_at < starts_before)
+    if cursor:
+        when, sid = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                TutoringSession.starts_at > when,
+                and_(TutoringSession.starts_at == when, TutoringSession.id > sid),
+            )
+        )
+    query = query.order_by(TutoringSession.starts_at, TutoringSession.id).limit(limit + 1)
+    rows = list((await db.scalars(query)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1]) if more else None

@@ -1,0 +1,192 @@
+"""Shared fixtures: one Postgres per run (the server named by TEST_DATABASE_URL, or an
+embedded one), a fresh database migrated once, our app and the fakes served over real HTTP
+on loopback, a clock the tests can move, and tokens for the demo users."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+
+from prepskul.api.app import create_app
+from prepskul.api.auth import mint_token
+from prepskul.clock import ManualClock
+from prepskul.config import Settings, load_settings
+from prepskul.db import migrate
+from prepskul.db.embedded import EmbeddedPostgres
+from prepskul.db.engine import plain_dsn
+from prepskul.jobs.registry import build_worker
+from prepskul.jobs.worker import Worker
+from prepskul.runtime import Runtime, build_runtime
+from prepskul.sandbox.mount import Sandbox
+from prepskul.services.demo import demo_user, seed_demo
+
+JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"
+FAPSHI_SECRET = "fapshi-dashboard-secret"
+FATHOM_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database for this run, on TEST_DATABASE_URL's server or an embedded one."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    embedded = None
+    if server_url is None:
+        embedded = EmbeddedPostgres(tmp_path_factory.mktemp("pg"), delete_on_stop=True)
+        server_url = embedded.url()
+    name = f"prepskul_test_{uuid.uuid4().hex[:8]}"
+    admin = plain_dsn(server_url)
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f"CREATE DATABASE {name}")
+        await conn.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await conn.close()
+
+    asyncio.run(create())
+    url = _with_database(server_url, name)
+    migrate.upgrade(url)
+    yield url
+    asyncio.run(drop())
+    if embedded:
+        embedded.stop()
+
+
+def _with_database(url: str, name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def port() -> int:
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def settings(port: int, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return load_settings(
+        prepskul_env="sandbox",
+        public_base_url=f"http://127.0.0.1:{port}",
+        supabase_jwt_secret=JWT_SECRET,
+        fapshi_webhook_secret=FAPSHI_SECRET,
+        fathom_webhook_secret=FATHOM_SECRET,
+        PREPSKUL_DATA_DIR=Path(tmp_path_factory.mktemp("data")),
+        booking_min_notice_minutes=120,
+    )
+
+
+@pytest.fixture(scope="session")
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture(scope="session")
+async def rt(settings: Settings, database_url: str, clock: ManualClock) -> AsyncIterator[Runtime]:
+    runtime = build_runtime(settings, clock=clock, database_url=database_url)
+    yield runtime
+    await runtime.close()
+
+
+@pytest.fixture(scope="session")
+async def server(rt: Runtime, port: int) -> AsyncIterator[Any]:
+    """Our app with the fakes mounted, served by uvicorn on loopback (real HTTP both ways)."""
+    app = create_app(rt, mount_fakes=True)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                            access_log=False, lifespan="on")
+    srv = uvicorn.Server(config)
+    task = asyncio.create_task(srv.serve())
+    while not srv.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
+        await asyncio.sleep(0.02)
+    yield app
+    srv.should_exit = True
+    await task
+
+
+@pytest.fixture
+def sandbox(server: Any) -> Sandbox:
+    sb: Sandbox = server.state.sandbox
+    return sb
+
+
+@pytest.fixture
+async def api(server: Any, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=settings.public_base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def fresh_db(rt: Runtime, clock: ManualClock) -> None:
+    """Every integration test starts from the demo users and nothing else."""
+    from datetime import UTC, datetime
+
+    clock.set(datetime.now(UTC))
+    async with rt.sessions.begin() as db:
+        from sqlalchemy import text
+
+        tables = ", ".join(
+            f"prepskul.{t}" for t in ("change_events", "notifications", "action_items",
+                                      "recordings", "payments", "jobs", "webhook_events",
+                                      "sessions", "parent_links", "profiles")
+        )
+        await db.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await seed_demo(db)
+
+
+@pytest.fixture
+def worker(rt: Runtime) -> Worker:
+    return build_worker(rt, name="test-worker")
+
+
+@pytest.fixture
+def auth() -> Callable[[str], dict[str, str]]:
+    """Headers with a Supabase-shaped token for a demo user ('student', 'tutor', …)."""
+
+    def headers(key: str) -> dict[str, str]:
+        user = demo_user(key)
+        token = mint_token(JWT_SECRET, user.id, role=user.role, email=user.email, name=user.name)
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+@pytest.fixture
+def book(
+    api: httpx.AsyncClient, auth: Callable[[str], dict[str, str]], clock: ManualClock
+) -> Callable[..., Any]:
+    """Book through the public API; returns the response's JSON (asserting its status)."""
+    from datetime import timedelta
+
+    async def make(
+        who: str = "student", *, tutor: str = "tutor", hours_ahead: float = 24,
+        minutes: int = 60, kind: str = "regular", subject: str = "Mathematics",
+        expect: int = 201, **extra: Any,
+    ) -> dict[str, Any]:
+        starts = (clock.now() + timedelta(hours=hours_ahead)).replace(microsecond=0)
+        body = {"tutor_id": str(demo_user(tutor).id), "subject": subject,
+                "starts_at": starts.isoformat(), "minutes": minutes, "kind": kind, **extra}
+        response = await api.post("/api/sessions", json=body, headers=auth(who))
+        assert response.status_code == expect, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    return make

@@ -1,0 +1,64 @@
+"""The session state machine, exhaustively: every (status, event) pair is either one of the
+legal transitions of DESIGN.md or refused with a clear error."""
+
+from itertools import product
+
+import pytest
+
+from prepskul.domain.errors import IllegalTransition
+from prepskul.domain.lifecycle import (
+    TERMINAL,
+    TRANSITIONS,
+    Event,
+    Status,
+    can,
+    initial_status,
+    transition,
+)
+
+LEGAL = {
+    (Status.REQUESTED, Event.APPROVE): Status.AWAITING_PAYMENT,
+    (Status.REQUESTED, Event.DECLINE): Status.DECLINED,
+    (Status.REQUESTED, Event.CANCEL): Status.CANCELLED,
+    (Status.REQUESTED, Event.EXPIRE): Status.EXPIRED,
+    (Status.AWAITING_PAYMENT, Event.PAYMENT_CONFIRMED): Status.PAID,
+    (Status.AWAITING_PAYMENT, Event.CANCEL): Status.CANCELLED,
+    (Status.AWAITING_PAYMENT, Event.EXPIRE): Status.EXPIRED,
+    (Status.PAID, Event.MEETING_CREATED): Status.SCHEDULED,
+    (Status.PAID, Event.NOTES_RECEIVED): Status.COMPLETED,
+    (Status.PAID, Event.CANCEL): Status.CANCELLED,
+    (Status.SCHEDULED, Event.NOTES_RECEIVED): Status.COMPLETED,
+    (Status.SCHEDULED, Event.CANCEL): Status.CANCELLED,
+}
+
+
+@pytest.mark.parametrize(("status", "event"), list(product(Status, Event)))
+def test_every_pair_is_either_legal_or_refused_with_a_reason(status: Status, event: Event) -> None:
+    if (status, event) in LEGAL:
+        assert transition(status, event) is LEGAL[(status, event)]
+        assert can(status, event)
+    else:
+        with pytest.raises(IllegalTransition) as refused:
+            transition(status, event)
+        assert refused.value.code == "illegal_transition"
+        assert event.value in refused.value.message
+        assert not can(status, event)
+
+
+def test_the_table_is_exactly_the_agreed_one() -> None:
+    assert TRANSITIONS == LEGAL
+
+
+@pytest.mark.parametrize("end", sorted(TERMINAL))
+def test_ends_are_final(end: Status) -> None:
+    assert not any(can(end, event) for event in Event)
+
+
+def test_requested_is_skipped_when_no_approval_is_needed() -> None:
+    assert initial_status(needs_approval=True) is Status.REQUESTED
+    assert initial_status(needs_approval=False) is Status.AWAITING_PAYMENT
+
+
+def test_a_payment_cannot_jump_a_session_past_approval() -> None:
+    with pytest.raises(IllegalTransition):
+        transition(Status.REQUESTED, Event.PAYMENT_CONFIRMED)
