@@ -124,7 +124,9 @@ async def server(rt: Runtime, port: int) -> AsyncIterator[Any]:
 
 @pytest.fixture
 def sandbox(server: Any) -> Sandbox:
+    """The fakes, emptied for each test."""
     sb: Sandbox = server.state.sandbox
+    sb.reset()
     return sb
 
 
@@ -190,3 +192,32 @@ def book(
         return result
 
     return make
+
+
+@pytest.fixture
+def pay(
+    api: httpx.AsyncClient, auth: Callable[[str], dict[str, str]]
+) -> Callable[..., Any]:
+    """Start a payment through the public API; returns the payment JSON."""
+
+    async def start(session: dict[str, Any], who: str = "student", *, expect: int = 201,
+                    **body: Any) -> dict[str, Any]:
+        response = await api.post(f"/api/sessions/{session['id']}/payments",
+                                  json=body or {"method": "link"}, headers=auth(who))
+        assert response.status_code == expect, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    return start
+
+
+@pytest.fixture
+def checkout(api: httpx.AsyncClient, sandbox: Sandbox) -> Callable[..., Any]:
+    """A person on the fake Fapshi checkout page: pay, fail or abandon; webhooks flushed."""
+
+    async def act(payment: dict[str, Any], outcome: str = "pay") -> None:
+        response = await api.post(f"{payment['link']}/{outcome}")
+        assert response.status_code == 303
+        await sandbox.fapshi.flush()
+
+    return act

@@ -25,14 +25,16 @@ def get_runtime(request: Request) -> Runtime:
 
 
 async def get_db(rt: Annotated[Runtime, Depends(get_runtime)]) -> AsyncIterator[AsyncSession]:
-    """One request, one transaction: committed if the route returns, rolled back if not."""
+    """One request, one transaction: committed if the route returns, rolled back if not —
+    and committed *before* the answer is sent (scope="function"), so nothing is
+    acknowledged that is not durable. FastAPI's default would commit after responding."""
     async with rt.sessions.begin() as db:
         yield db
 
 
 async def current_user(
     request: Request,
-    db: Annotated[AsyncSession, Depends(get_db)],
+    db: Annotated[AsyncSession, Depends(get_db, scope="function")],
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Profile:
     token = creds.credentials if creds else request.cookies.get("prepskul_token")
@@ -50,6 +52,6 @@ async def admin_user(user: Annotated[Profile, Depends(current_user)]) -> Profile
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-DB = Annotated[AsyncSession, Depends(get_db)]
+DB = Annotated[AsyncSession, Depends(get_db, scope="function")]
 User = Annotated[Profile, Depends(current_user)]
 Admin = Annotated[Profile, Depends(admin_user)]

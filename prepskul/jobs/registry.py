@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from prepskul.jobs import payments
 from prepskul.jobs.notify import notify
 from prepskul.jobs.worker import Handler, Schedule, Worker
 from prepskul.runtime import Runtime
 
 
 def handlers() -> dict[str, Handler]:
-    table: dict[str, Handler] = {"notify": notify}
-    return table
+    return {
+        "notify": notify,
+        "process_fapshi_webhook": payments.process_fapshi_webhook,
+        "reconcile_payments": payments.reconcile_payments,
+        "expire_payment": payments.expire_payment,
+        "expire_stale_sessions": payments.expire_stale_sessions,
+    }
 
 
 def schedules(rt: Runtime) -> list[Schedule]:
-    return []
+    # Reconciliation runs often; each transaction's own backoff decides whether it is asked.
+    return [
+        Schedule("reconcile_payments", timedelta(seconds=30)),
+        Schedule("expire_stale_sessions", timedelta(minutes=5)),
+    ]
 
 
 def build_worker(rt: Runtime, **options: object) -> Worker:

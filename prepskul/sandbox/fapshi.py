@@ -60,6 +60,14 @@ class FakeFapshi:
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10))
 
+    def reset(self) -> None:
+        self.transactions.clear()
+        self.held.clear()
+        self.sent.clear()
+        self.drop_webhooks = self.duplicate_webhooks = 0
+        self.hold_webhooks = False
+        self.controls.reset()
+
     # --- state changes --------------------------------------------------------------
     def _new(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         trans_id = "".join(secrets.choice(ALPHABET) for _ in range(secrets.choice((8, 9, 10))))

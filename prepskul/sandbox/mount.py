@@ -16,6 +16,9 @@ from prepskul.sandbox.harness import FakeControls
 class Sandbox:
     fapshi: FakeFapshi
 
+    def reset(self) -> None:
+        self.fapshi.reset()
+
 
 def build_sandbox(rt: Runtime) -> Sandbox:
     s = rt.settings

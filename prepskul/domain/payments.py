@@ -1,0 +1,52 @@
+"""Payment rules that need no I/O: what a confirmed transaction may do to a session, and
+how often to ask Fapshi about an open one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from prepskul.domain.lifecycle import Status
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with a SUCCESSFUL transaction: confirm the session, or flag it."""
+
+    confirm: bool
+    flag: str | None = None
+    detail: str | None = None
+
+
+def judge_success(
+    *, session_status: Status, expected_amount: int, paid_amount: int,
+    expected_external_id: str, external_id: str | None,
+) -> Verdict:
+    if external_id is not None and external_id != expected_external_id:
+        return Verdict(False, "wrong_session",
+                       f"paid for externalId {external_id}, recorded for {expected_external_id}")
+    if paid_amount != expected_amount:
+        return Verdict(False, "amount_mismatch",
+                       f"paid {paid_amount} XAF, the session costs {expected_amount} XAF")
+    if session_status is Status.AWAITING_PAYMENT:
+        return Verdict(True)
+    if session_status in (Status.PAID, Status.SCHEDULED, Status.COMPLETED):
+        return Verdict(False, "refund_owed", "the session was already paid")
+    # Money for a session that was cancelled, declined or expired meanwhile: never
+    # resurrect it silently; an operator refunds (or rebooks with the family).
+    return Verdict(False, "refund_owed", f"paid after the session was {session_status.value}")
+
+
+def next_check_delay(age: timedelta, checks: int, cap: timedelta) -> timedelta:
+    """Reconciliation backs off as a transaction ages, but while a checkout link can still be
+    paid (24 h) never waits longer than `cap`, which bounds how late a lost webhook is
+    noticed."""
+    if age > timedelta(hours=25):
+        return timedelta(hours=6)
+    grown: timedelta = timedelta(seconds=30) * 2 ** min(checks, 10)
+    return min(cap, grown)
+
+
+def expires_session(session_status: Status, until_start: timedelta, min_notice: timedelta) -> bool:
+    """An expired checkout closes the session too when there is no longer time to pay."""
+    return session_status is Status.AWAITING_PAYMENT and until_start < min_notice

@@ -1,0 +1,64 @@
+"""Payment jobs: process a Fapshi webhook, reconcile open transactions, expire links."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from prepskul.db.models import WebhookEvent
+from prepskul.jobs.errors import GiveUp
+from prepskul.jobs.worker import JobContext
+from prepskul.providers.errors import PermanentProviderError, ProviderError
+from prepskul.services import inbox, payments
+
+log = logging.getLogger(__name__)
+
+
+async def process_fapshi_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
+    rt = ctx.rt
+    event_id = int(payload["event_id"])
+    async with rt.sessions() as db:
+        event = await db.get(WebhookEvent, event_id)
+        if event is None:
+            raise GiveUp(f"webhook event {event_id} is gone")
+        trans_id = str(inbox_body(event)["transId"])
+    try:
+        outcome = await payments.check_with_fapshi(rt, trans_id)
+    except Exception as exc:
+        async with rt.sessions.begin() as db:
+            await inbox.mark(db, event_id, "failed", now=rt.clock.now(), error=str(exc))
+        raise
+    async with rt.sessions.begin() as db:
+        await inbox.mark(db, event_id, "processed", now=rt.clock.now(), error=outcome)
+
+
+def inbox_body(event: WebhookEvent) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(event.body)
+    return body
+
+
+async def reconcile_payments(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Fapshi sends each webhook once and never again: ask about every open transaction
+    whose check is due, so a lost webhook only delays a confirmation."""
+    for trans_id in await payments.due_for_check(ctx.rt):
+        try:
+            await payments.check_with_fapshi(ctx.rt, trans_id)
+        except ProviderError as exc:  # one unanswered check must not stop the others
+            log.warning("reconcile %s: %s (asked again at its next check)", trans_id, exc)
+
+
+async def expire_payment(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Close a checkout link whose session was cancelled. If it was paid meanwhile, Fapshi
+    refuses, and we record what it says (the money becomes a refund owed)."""
+    trans_id = str(payload["trans_id"])
+    try:
+        await ctx.rt.fapshi.expire_pay(trans_id)
+    except PermanentProviderError as exc:
+        if exc.status != 400:
+            raise
+    await payments.check_with_fapshi(ctx.rt, trans_id)
+
+
+async def expire_stale_sessions(ctx: JobContext, payload: dict[str, Any]) -> None:
+    await payments.expire_stale_sessions(ctx.rt)

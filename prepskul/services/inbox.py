@@ -1,0 +1,85 @@
+"""The webhook inbox: store every delivery raw before acknowledging it, and enqueue its
+processing in the same transaction, so an accepted delivery can never be lost and a resend
+(same provider delivery key) never acts twice."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prepskul import metrics
+from prepskul.db.models import WebhookEvent
+from prepskul.jobs import queue
+from prepskul.runtime import Runtime
+
+# Only these headers are kept: never a secret, a token or a cookie.
+KEPT_HEADERS = frozenset({
+    "content-type", "content-length", "user-agent", "x-request-id", "x-forwarded-for",
+    "webhook-id", "webhook-timestamp",
+})
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook request as it arrived."""
+
+    provider: str
+    headers: Mapping[str, str]
+    body: bytes
+    source_ip: str | None
+
+
+def sanitize(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v[:500] for k, v in headers.items() if k.lower() in KEPT_HEADERS}
+
+
+async def accept(
+    db: AsyncSession, rt: Runtime, delivery: Delivery, *, delivery_key: str
+) -> tuple[int | None, bool]:
+    """Store a verified delivery and enqueue its processing. Returns (event id, is_new)."""
+    provider = delivery.provider
+    stored = await db.execute(
+        insert(WebhookEvent)
+        .values(provider=provider, delivery_key=delivery_key,
+                headers=sanitize(delivery.headers), body=delivery.body,
+                source_ip=delivery.source_ip, verified=True, state="received")
+        .on_conflict_do_nothing(
+            index_elements=["provider", "delivery_key"],
+            index_where=text("verified"),  # the partial unique index's own predicate
+        )
+        .returning(WebhookEvent.id)
+    )
+    event_id = stored.scalar_one_or_none()
+    if event_id is None:
+        metrics.WEBHOOKS.labels(provider, "duplicate").inc()
+        return None, False
+    await queue.enqueue(db, f"process_{provider}_webhook", {"event_id": event_id},
+                        now=rt.clock.now(), dedupe_key=f"webhook:{event_id}")
+    metrics.WEBHOOKS.labels(provider, "accepted").inc()
+    return event_id, True
+
+
+async def reject(
+    db: AsyncSession, delivery: Delivery, *, reason: str, delivery_key: str = "-"
+) -> None:
+    """Keep a refused delivery as evidence for operators; it is never processed."""
+    db.add(WebhookEvent(provider=delivery.provider, delivery_key=delivery_key[:500],
+                        headers=sanitize(delivery.headers), body=delivery.body[:65536],
+                        source_ip=delivery.source_ip, verified=False, rejection=reason,
+                        state="rejected"))
+    metrics.WEBHOOKS.labels(delivery.provider, "rejected").inc()
+
+
+async def mark(
+    db: AsyncSession, event_id: int, state: str, *, now: datetime, error: str | None = None
+) -> None:
+    """Record what processing did: processed | ignored | failed (with the reason)."""
+    event = await db.get(WebhookEvent, event_id)
+    if event is not None:
+        event.state, event.error, event.processed_at = state, error, now
+        event.attempts += 1

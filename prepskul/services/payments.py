@@ -1,0 +1,210 @@
+"""Payments with Fapshi. A session is marked paid only by what Fapshi's payment-status API
+answers — never by a webhook body — and only once, whatever the order or number of
+webhooks and reconciliation checks that lead there."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prepskul.db.models import Payment, Profile, TutoringSession
+from prepskul.domain.errors import Conflict, InvalidInput, NotAllowed
+from prepskul.domain.lifecycle import Event, MeetState, Status
+from prepskul.domain.payments import expires_session, judge_success, next_check_delay
+from prepskul.domain.people import Role
+from prepskul.domain.phone import normalise_phone
+from prepskul.jobs import queue
+from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
+from prepskul.providers.fapshi.models import OPEN, Initiated, Transaction, TxStatus
+from prepskul.runtime import Runtime
+from prepskul.services import feed
+from prepskul.services.access import session_for
+from prepskul.services.sessions import apply, close_open_payments
+
+
+def external_id(session_id: uuid.UUID) -> str:
+    """Ties a Fapshi transaction to its session (`[a-zA-Z0-9_-]{1,100}`)."""
+    return session_id.hex
+
+
+async def start_payment(
+    db: AsyncSession, rt: Runtime, payer: Profile, session_id: uuid.UUID, *,
+    method: str, phone: str | None = None, medium: str | None = None,
+) -> Payment:
+    """Open a payment for an awaiting_payment session: a checkout link or a phone prompt.
+    The session row stays locked through the call, so two clicks cannot charge twice: the
+    second finds the first's open attempt and gets it back."""
+    session = await session_for(db, payer, session_id, lock=True)
+    if payer.id not in (session.booked_by_id, session.student_id) and payer.role != Role.ADMIN:
+        raise NotAllowed("not_the_payer", "Only the person who booked can pay for a session.")
+    if session.status != Status.AWAITING_PAYMENT.value:
+        raise Conflict("not_awaiting_payment",
+                       f"This session is {session.status.replace('_', ' ')}, not awaiting payment.")
+    open_payment = (await db.scalars(select(Payment).where(
+        Payment.session_id == session.id, Payment.status.in_([s.value for s in OPEN])
+    ))).first()
+    if open_payment is not None:
+        return open_payment
+    if method == "direct":
+        if not phone:
+            raise InvalidInput("phone_required", "Give the mobile-money number to prompt.")
+        phone = normalise_phone(phone)
+    initiated = await _initiate(rt, session, payer, method, phone, medium)
+    now = rt.clock.now()
+    payment = Payment(
+        session_id=session.id, trans_id=initiated.trans_id, method=method,
+        amount_xaf=session.price_xaf,
+        status=(TxStatus.PENDING if method == "direct" else TxStatus.CREATED).value,
+        link=initiated.link, phone=phone, medium=medium, next_check_at=now + timedelta(minutes=1),
+    )
+    db.add(payment)
+    await db.flush()
+    await feed.record_change(db, session, "payment.started", trans_id=payment.trans_id,
+                             method=method)
+    return payment
+
+
+async def _initiate(
+    rt: Runtime, session: TutoringSession, payer: Profile, method: str, phone: str | None,
+    medium: str | None,
+) -> Initiated:
+    common = {"amount": session.price_xaf, "external_id": external_id(session.id),
+              "user_id": payer.id.hex, "email": payer.email,
+              "message": f"PrepSkul {session.kind} session: {session.subject}"}
+    try:
+        if method == "direct":
+            assert phone is not None
+            return await rt.fapshi.direct_pay(phone=phone, medium=medium, name=payer.full_name,
+                                              **common)  # type: ignore[arg-type]
+        redirect = f"{rt.settings.public_base_url.rstrip('/')}/sessions/{session.id}"
+        return await rt.fapshi.initiate_pay(redirect_url=redirect, **common)  # type: ignore[arg-type]
+    except PermanentProviderError as exc:
+        message = f"Fapshi refused the payment: {exc.message}"
+        raise InvalidInput("payment_refused", message) from None
+    except RetryableProviderError:
+        raise Conflict("payment_provider_unavailable",
+                       "Fapshi is not answering right now; try again in a minute.") from None
+
+
+async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction) -> str:
+    """Act on Fapshi's own answer about one transaction. Returns what happened, for the
+    inbox and the logs. Idempotent: applying the same answer twice changes nothing."""
+    now = rt.clock.now()
+    payment = (await db.scalars(
+        select(Payment).where(Payment.trans_id == tx.trans_id).with_for_update()
+    )).first()
+    if payment is None:
+        await _record_unknown(db, tx)
+        return "unknown transaction: flagged for operators"
+    if payment.status == TxStatus.SUCCESSFUL.value:
+        return "already successful: late news ignored"  # a late FAILED/EXPIRED never undoes it
+    payment.checks += 1
+    if payment.status == tx.status.value:
+        return f"still {tx.status.value}"
+    payment.status = tx.status.value
+    session = await db.get(TutoringSession, payment.session_id, with_for_update=True)
+    assert session is not None
+    if tx.status is TxStatus.SUCCESSFUL:
+        return await _on_success(db, rt, payment, session, tx)
+    if tx.status is TxStatus.FAILED:
+        if payment.method == "direct":
+            payment.closed_at = now  # a prompt that failed is over; a link may still be paid
+        await feed.record_change(db, session, "payment.failed", trans_id=tx.trans_id)
+        await feed.notify_people(db, rt, session, "payment_failed", occasion=tx.trans_id)
+        return "failed: the payer may retry"
+    if tx.status is TxStatus.EXPIRED:
+        payment.closed_at = now
+        min_notice = timedelta(minutes=rt.settings.booking_min_notice_minutes)
+        if expires_session(Status(session.status), session.starts_at - now, min_notice):
+            apply(session, Event.EXPIRE)
+            await feed.record_change(db, session, "session.expired")
+            return "expired: the session expired with it"
+        await feed.record_change(db, session, "payment.expired", trans_id=tx.trans_id)
+        return "expired"
+    return f"now {tx.status.value}"
+
+
+async def _on_success(
+    db: AsyncSession, rt: Runtime, payment: Payment, session: TutoringSession, tx: Transaction
+) -> str:
+    now = rt.clock.now()
+    payment.confirmed_at = payment.closed_at = now
+    verdict = judge_success(
+        session_status=Status(session.status), expected_amount=payment.amount_xaf,
+        paid_amount=tx.amount, expected_external_id=external_id(session.id),
+        external_id=tx.external_id,
+    )
+    if not verdict.confirm:
+        payment.flag, payment.flag_detail = verdict.flag, verdict.detail
+        await feed.record_change(db, session, "payment.flagged", flag=verdict.flag)
+        return f"successful but flagged {verdict.flag}: {verdict.detail}"
+    apply(session, Event.PAYMENT_CONFIRMED)
+    session.meet_state = MeetState.PENDING.value
+    # Same transaction as the status change: paid ⇔ exactly one create_meeting job.
+    await queue.enqueue(db, "create_meeting", {"session_id": str(session.id)}, now=now,
+                        dedupe_key=f"create_meeting:{session.id}")
+    await feed.record_change(db, session, "session.paid", trans_id=tx.trans_id)
+    await feed.notify_people(db, rt, session, "paid")
+    return "successful: session paid"
+
+
+async def _record_unknown(db: AsyncSession, tx: Transaction) -> None:
+    """A transaction we never started: keep it for operators, change nothing else."""
+    await db.execute(
+        insert(Payment).values(
+            session_id=None, trans_id=tx.trans_id, method="unknown", amount_xaf=tx.amount,
+            status=tx.status.value, flag="unknown_transaction",
+            flag_detail=f"externalId {tx.external_id!r} reported by Fapshi",
+        ).on_conflict_do_nothing(index_elements=["trans_id"])
+    )
+
+
+async def check_with_fapshi(rt: Runtime, trans_id: str) -> str:
+    """Ask Fapshi about one transaction, then apply its answer in a short transaction (the
+    HTTP call is made outside it, so no row is locked while we wait on the network)."""
+    try:
+        tx = await rt.fapshi.payment_status(trans_id)
+    except PermanentProviderError as exc:
+        if exc.status == 404:
+            return "Fapshi does not know this transaction: nothing changed"
+        raise
+    async with rt.sessions.begin() as db:
+        return await apply_transaction(db, rt, tx)
+
+
+async def due_for_check(rt: Runtime, limit: int = 200) -> list[str]:
+    """Open transactions whose next check is due; each one's next check is pushed back."""
+    now = rt.clock.now()
+    cap = timedelta(seconds=rt.settings.reconcile_interval_seconds)
+    async with rt.sessions.begin() as db:
+        due = (await db.scalars(
+            select(Payment).where(Payment.closed_at.is_(None), Payment.next_check_at <= now,
+                                  Payment.session_id.is_not(None))
+            .order_by(Payment.next_check_at).limit(limit).with_for_update(skip_locked=True)
+        )).all()
+        for payment in due:
+            payment.next_check_at = now + next_check_delay(
+                now - payment.created_at, payment.checks, cap
+            )
+        return [p.trans_id for p in due]
+
+
+async def expire_stale_sessions(rt: Runtime) -> int:
+    """Sessions whose start passed while still requested or awaiting payment expire."""
+    now = rt.clock.now()
+    async with rt.sessions.begin() as db:
+        stale = (await db.scalars(
+            select(TutoringSession).where(
+                TutoringSession.status.in_([Status.REQUESTED.value, Status.AWAITING_PAYMENT.value]),
+                TutoringSession.starts_at <= now,
+            ).with_for_update(skip_locked=True)
+        )).all()
+        for session in stale:
+            apply(session, Event.EXPIRE)
+            await feed.record_change(db, session, "session.expired")
+            await close_open_payments(db, rt, session)
+        return len(stale)
