@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: int = 300
     recording_missing_after_hours: int = 6
     max_body_bytes: int = 5 * 1024 * 1024
+    meet_poll_base_seconds: float = 0.5  # pending conference: re-read after 0.5, 1, 2, 4 s
 
     @model_validator(mode="after")
     def _production_is_complete(self) -> Self:

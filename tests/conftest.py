@@ -92,6 +92,7 @@ def settings(port: int, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         fathom_webhook_secret=FATHOM_SECRET,
         PREPSKUL_DATA_DIR=Path(tmp_path_factory.mktemp("data")),
         booking_min_notice_minutes=120,
+        meet_poll_base_seconds=0.01,
     )
 
 
@@ -221,3 +222,16 @@ def checkout(api: httpx.AsyncClient, sandbox: Sandbox) -> Callable[..., Any]:
         await sandbox.fapshi.flush()
 
     return act
+
+
+@pytest.fixture
+def paid_session(book: Any, pay: Any, checkout: Any, worker: Worker) -> Callable[..., Any]:
+    """A session booked, paid on the fake checkout, and every resulting job run."""
+
+    async def make(who: str = "student", **booking: Any) -> dict[str, Any]:
+        session: dict[str, Any] = await book(who, **booking)
+        await checkout(await pay(session, who))
+        await worker.drain()
+        return session
+
+    return make

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from prepskul.jobs import payments
+from prepskul.jobs import meetings, payments
 from prepskul.jobs.notify import notify
 from prepskul.jobs.worker import Handler, Schedule, Worker
 from prepskul.runtime import Runtime
@@ -17,6 +17,9 @@ def handlers() -> dict[str, Handler]:
         "reconcile_payments": payments.reconcile_payments,
         "expire_payment": payments.expire_payment,
         "expire_stale_sessions": payments.expire_stale_sessions,
+        "create_meeting": meetings.create_meeting,
+        "update_meeting": meetings.update_meeting,
+        "cancel_meeting": meetings.cancel_meeting,
     }
 
 

@@ -7,17 +7,21 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from prepskul.providers.google_calendar.credentials import SANDBOX_TOKEN
 from prepskul.runtime import Runtime
 from prepskul.sandbox.fapshi import FakeFapshi
+from prepskul.sandbox.google_calendar import FakeCalendar
 from prepskul.sandbox.harness import FakeControls
 
 
 @dataclass
 class Sandbox:
     fapshi: FakeFapshi
+    calendar: FakeCalendar
 
     def reset(self) -> None:
         self.fapshi.reset()
+        self.calendar.reset()
 
 
 def build_sandbox(rt: Runtime) -> Sandbox:
@@ -31,11 +35,13 @@ def build_sandbox(rt: Runtime) -> Sandbox:
         webhook_url=f"{base}/api/webhooks/fapshi",
         webhook_secret=s.fapshi_webhook_secret,
     )
-    return Sandbox(fapshi=fapshi)
+    calendar = FakeCalendar(controls=FakeControls(rt.clock), token=SANDBOX_TOKEN)
+    return Sandbox(fapshi=fapshi, calendar=calendar)
 
 
 def mount_fakes(app: FastAPI, rt: Runtime, prefix: str) -> Sandbox:
     sandbox = build_sandbox(rt)
     app.mount(f"{prefix}/fapshi", sandbox.fapshi.app())
+    app.mount(f"{prefix}/google", sandbox.calendar.app())
     app.state.sandbox = sandbox
     return sandbox

@@ -1,0 +1,193 @@
+"""Fake Google Calendar v3: events insert/get/patch/delete/list on the real paths, with the
+real id rules, error envelope and conference behaviour.
+
+- `conferenceDataVersion=1` is honoured: without it conference data is silently dropped.
+- A Meet conference stays `pending` for `pending_reads` reads of the event, then becomes
+  `success` with a `meet.google.com/xxx-yyyy-zzz` link — or `failure` in failure mode.
+- `no_delegation` answers like a service account without domain-wide delegation.
+- Every call must carry `Authorization: Bearer <expected token>` (401 otherwise)."""
+
+from __future__ import annotations
+
+import copy
+import re
+import secrets
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from prepskul.sandbox.harness import FakeControls, fake_app
+
+EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
+
+
+def google_error(status: int, reason: str, message: str, domain: str = "global") -> JSONResponse:
+    body = {"error": {"errors": [{"domain": domain, "reason": reason, "message": message}],
+                      "code": status, "message": message}}
+    return JSONResponse(body, status_code=status)
+
+
+def _default_error(status: int) -> dict[str, Any]:
+    reason = {429: "rateLimitExceeded", 403: "rateLimitExceeded", 500: "backendError",
+              503: "backendError"}.get(status, "backendError")
+    domain = "usageLimits" if status in (403, 429) else "global"
+    message = "Rate Limit Exceeded" if status in (403, 429) else "Backend Error"
+    return {"error": {"errors": [{"domain": domain, "reason": reason, "message": message}],
+                      "code": status, "message": message}}
+
+
+def _meet_code() -> str:
+    def part(n: int) -> str:
+        return "".join(secrets.choice(string.ascii_lowercase) for _ in range(n))
+
+    return f"{part(3)}-{part(4)}-{part(3)}"
+
+
+@dataclass
+class FakeCalendar:
+    controls: FakeControls
+    token: str
+    pending_reads: int = 1
+    conference_failure: bool = False
+    no_delegation: bool = False
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _reads_left: dict[str, int] = field(default_factory=dict)
+    inserts: int = 0
+
+    def reset(self) -> None:
+        self.events.clear()
+        self._reads_left.clear()
+        self.pending_reads, self.conference_failure, self.no_delegation = 1, False, False
+        self.inserts = 0
+        self.controls.reset()
+
+    def app(self) -> FastAPI:
+        app = fake_app("google_calendar", self.controls, _default_error)
+        base = "/calendar/v3/calendars/{calendar_id}/events"
+        app.add_api_route(base, self._insert, methods=["POST"])
+        app.add_api_route(base, self._list, methods=["GET"])
+        app.add_api_route(base + "/{event_id}", self._get, methods=["GET"])
+        app.add_api_route(base + "/{event_id}", self._patch, methods=["PATCH"])
+        app.add_api_route(base + "/{event_id}", self._delete, methods=["DELETE"])
+        return app
+
+    def _authorised(self, request: Request) -> bool:
+        given = request.headers.get("authorization", "")
+        return secrets.compare_digest(given.encode(), f"Bearer {self.token}".encode())
+
+    def _unauthorised(self) -> JSONResponse:
+        return google_error(401, "authError", "Invalid Credentials")
+
+    async def _insert(self, calendar_id: str, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        try:
+            body = await request.json()
+        except ValueError:
+            return google_error(400, "parseError", "Parse Error")
+        if not isinstance(body, dict):
+            return google_error(400, "parseError", "Parse Error")
+        event_id = body.get("id") or secrets.token_hex(16)
+        if not EVENT_ID.match(str(event_id)):
+            return google_error(400, "invalid", "Invalid resource id value.")
+        if event_id in self.events:
+            return google_error(409, "duplicate", "The requested identifier already exists.")
+        if self.no_delegation and body.get("attendees"):
+            return google_error(403, "forbiddenForServiceAccounts",
+                                "Service accounts cannot invite attendees without Domain-Wide "
+                                "Delegation of Authority.")
+        if "start" not in body or "end" not in body:
+            return google_error(400, "required", "Missing end time.")
+        if body["end"].get("dateTime", "") <= body["start"].get("dateTime", ""):
+            return google_error(400, "timeRangeEmpty", "The specified time range is empty.")
+        with_conference = request.query_params.get("conferenceDataVersion") == "1"
+        create = (body.get("conferenceData") or {}).get("createRequest")
+        if self.no_delegation and with_conference and create:
+            return google_error(400, "invalid", "Invalid conference type value.")
+        now = self.controls.clock.now().isoformat()
+        event = {
+            "kind": "calendar#event", "id": event_id, "etag": f'"{secrets.token_hex(8)}"',
+            "status": "confirmed",
+            "htmlLink": f"https://www.google.com/calendar/event?eid={event_id}",
+            "created": now, "updated": now, "summary": body.get("summary"),
+            "description": body.get("description"), "start": body["start"], "end": body["end"],
+            "attendees": [
+                {**a, "responseStatus": "needsAction"} for a in body.get("attendees", [])
+            ],
+            "reminders": body.get("reminders"), "iCalUID": f"{event_id}@google.com",
+            "sequence": 0, "organizer": {"email": calendar_id, "self": True},
+        }
+        if with_conference and create:
+            event["conferenceData"] = {
+                "createRequest": {**create, "status": {"statusCode": "pending"}},
+                "conferenceSolution": {"key": {"type": "hangoutsMeet"}, "name": "Google Meet"},
+            }
+            self._reads_left[event_id] = self.pending_reads
+            self._advance(event)  # may already be ready when pending_reads is 0
+        self.events[event_id] = event
+        self.inserts += 1
+        return JSONResponse(event)
+
+    def _advance(self, event: dict[str, Any]) -> None:
+        data = event.get("conferenceData")
+        if not data or data["createRequest"]["status"]["statusCode"] != "pending":
+            return
+        left = self._reads_left.get(event["id"], 0)
+        if left > 0:
+            self._reads_left[event["id"]] = left - 1
+            return
+        if self.conference_failure:
+            data["createRequest"]["status"]["statusCode"] = "failure"
+            return
+        code = _meet_code()
+        data["createRequest"]["status"]["statusCode"] = "success"
+        data["conferenceId"] = code
+        data["entryPoints"] = [{"entryPointType": "video", "uri": f"https://meet.google.com/{code}",
+                                "label": f"meet.google.com/{code}"}]
+        event["hangoutLink"] = f"https://meet.google.com/{code}"
+
+    async def _get(self, calendar_id: str, event_id: str, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        event = self.events.get(event_id)
+        if event is None:
+            return google_error(404, "notFound", "Not Found")
+        self._advance(event)
+        return JSONResponse(copy.deepcopy(event))
+
+    async def _list(self, calendar_id: str, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        items = [e for e in self.events.values() if e["status"] != "cancelled"]
+        return JSONResponse({"kind": "calendar#events", "items": items})
+
+    async def _patch(self, calendar_id: str, event_id: str, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        event = self.events.get(event_id)
+        if event is None or event["status"] == "cancelled":
+            return google_error(404 if event is None else 410, "notFound" if event is None
+                                else "deleted", "Resource has been deleted")
+        body = await request.json()
+        if "conferenceData" in body and request.query_params.get("conferenceDataVersion") != "1":
+            body.pop("conferenceData")  # dropped silently, as Google does
+        for key in ("start", "end", "summary", "description", "attendees"):
+            if key in body:
+                event[key] = body[key]
+        event["sequence"] += 1
+        event["updated"] = self.controls.clock.now().isoformat()
+        return JSONResponse(copy.deepcopy(event))
+
+    async def _delete(self, calendar_id: str, event_id: str, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._unauthorised()
+        event = self.events.get(event_id)
+        if event is None:
+            return google_error(404, "notFound", "Not Found")
+        if event["status"] == "cancelled":
+            return google_error(410, "deleted", "Resource has been deleted")
+        event["status"] = "cancelled"
+        return Response(status_code=204)

@@ -1,0 +1,126 @@
+"""Google Calendar events with Meet links for paid sessions: create, move, cancel.
+
+Calls to Google are made outside any transaction; each result is then written in a short
+one. The event id is derived from the session, so however often the job runs or crashes
+midway, Google holds one event per session."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prepskul.db.models import Profile, TutoringSession
+from prepskul.domain.lifecycle import Event, MeetState, Status
+from prepskul.domain.pricing import Kind
+from prepskul.jobs import queue
+from prepskul.jobs.errors import RetryLater
+from prepskul.providers.google_calendar.models import conference_of, event_body, event_id_for, when
+from prepskul.runtime import Runtime
+from prepskul.services import feed
+from prepskul.services.sessions import apply
+
+POLL_STEPS = 4  # bounded: base × (1+2+4+8) inside one job (7.5 s by default), then a retry
+LIVE = (Status.PAID.value, Status.SCHEDULED.value)
+
+
+async def _load(db: AsyncSession, session_id: uuid.UUID) -> TutoringSession:
+    session = await db.get(TutoringSession, session_id, with_for_update=True)
+    if session is None:
+        raise LookupError(f"session {session_id} does not exist")
+    return session
+
+
+def title(session: TutoringSession) -> str:
+    kind = "Trial Session" if session.kind == Kind.TRIAL.value else "Session"
+    return f"{kind}: {session.subject}"
+
+
+async def create_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
+    async with rt.sessions() as db:
+        session = await db.get(TutoringSession, session_id)
+        if session is None or session.status not in LIVE:
+            return "session no longer needs a meeting"
+        if session.meet_state == MeetState.READY.value:
+            return "already has its Meet link"
+        people = [await db.get(Profile, pid) for pid in
+                  (session.tutor_id, session.student_id, session.booked_by_id)]
+        page = f"{rt.settings.public_base_url.rstrip('/')}/sessions/{session.id}"
+        body = event_body(
+            event_id=event_id_for(str(session.id)), summary=title(session),
+            description=f"PrepSkul session page: {page}", starts_at=session.starts_at,
+            ends_at=session.ends_at, time_zone=session.time_zone,
+            attendees=[p.email for p in people if p and p.email],
+            va_email=rt.settings.va_email, request_id=uuid.uuid4().hex,
+        )
+    event = await rt.calendar.insert_event(body)  # 409 on a retry: the existing event
+    conference = conference_of(event)
+    for step in range(POLL_STEPS):
+        if conference.state != "pending":
+            break
+        await asyncio.sleep(rt.settings.meet_poll_base_seconds * 2**step)
+        event = await rt.calendar.get_event(event["id"])
+        conference = conference_of(event)
+    async with rt.sessions.begin() as db:
+        session = await _load(db, session_id)
+        session.calendar_event_id = event["id"]  # kept even while pending: a cancel finds it
+        if session.status not in LIVE:  # cancelled while we were talking to Google
+            await queue.enqueue(db, "cancel_meeting", {"session_id": str(session.id)},
+                                now=rt.clock.now(), dedupe_key=f"cancel_meeting:{session.id}:late")
+            return "the session ended meanwhile: its event is being cancelled"
+        if conference.state != "pending":
+            await _settle(db, rt, session, conference.link)
+            return f"conference {conference.state}"
+    raise RetryLater("Google is still creating the Meet conference", after=15)
+
+
+async def _settle(
+    db: AsyncSession, rt: Runtime, session: TutoringSession, link: str | None
+) -> None:
+    if link is None:
+        # No conference: operators must give the session a link; nobody is told of a
+        # link that does not exist.
+        session.meet_state = MeetState.FAILED.value
+        await feed.record_change(db, session, "meet.failed")
+        return
+    session.meet_link, session.meet_state = link, MeetState.READY.value
+    if session.status == Status.PAID.value:
+        apply(session, Event.MEETING_CREATED)
+    await feed.record_change(db, session, "meet.ready")
+    await feed.notify_people(db, rt, session, "meet_ready")
+
+
+async def mark_meet_failed(rt: Runtime, session_id: uuid.UUID, reason: str) -> None:
+    """A permanent refusal from Google: leave a visible state for operators."""
+    async with rt.sessions.begin() as db:
+        session = await _load(db, session_id)
+        if session.meet_state != MeetState.READY.value:
+            session.meet_state = MeetState.FAILED.value
+            await feed.record_change(db, session, "meet.failed", reason=reason[:300])
+
+
+async def update_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
+    """Move the event to the session's current times; the Meet link stays."""
+    async with rt.sessions() as db:
+        session = await db.get(TutoringSession, session_id)
+        if session is None:
+            return "no such session"
+        if not session.calendar_event_id:
+            if session.status in LIVE:
+                raise RetryLater("the event is not created yet", after=30)
+            return "no event to move"
+        body = when(session.starts_at, session.ends_at, session.time_zone)
+        event_id = session.calendar_event_id
+    await rt.calendar.patch_event(event_id, body)
+    return "moved"
+
+
+async def cancel_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
+    async with rt.sessions() as db:
+        session = await db.get(TutoringSession, session_id)
+        event_id = event_id_for(str(session_id)) if session else None
+    if event_id is None:
+        return "no such session"
+    await rt.calendar.delete_event(event_id)  # 404/410: nothing there, which is the goal
+    return "cancelled"

@@ -1,0 +1,118 @@
+"""Google Calendar events with Meet links: one per session, pending → ready or failed,
+reschedule keeps the link, cancel is idempotent, errors retried or dead-lettered clearly."""
+
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from prepskul.db.models import Job, Notification
+from prepskul.services import meetings
+
+MEET = re.compile(r"^https://meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}$")
+
+
+async def _get(api: Any, auth: Any, session: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = (await api.get(f"/api/sessions/{session['id']}",
+                                          headers=auth("student"))).json()
+    return body
+
+
+async def test_a_paid_session_gets_one_event_with_a_meet_link_and_the_va(
+    api, auth, paid_session, sandbox, rt
+) -> None:  # type: ignore[no-untyped-def]
+    sandbox.calendar.pending_reads = 2  # Google answers 'pending' first, as it often does
+    session = await paid_session("student", kind="regular", minutes=60)
+    seen = await _get(api, auth, session)
+    assert seen["status"] == "scheduled"
+    assert seen["meet_state"] == "ready" and MEET.match(seen["meet_link"])
+    [event] = sandbox.calendar.events.values()
+    assert event["hangoutLink"] == seen["meet_link"]
+    emails = [a["email"] for a in event["attendees"]]
+    assert emails.count(rt.settings.va_email) == 1
+    assert "ngono@tutors.prepskul.test" in emails and "sam@students.prepskul.test" in emails
+    assert event["summary"] == "Session: Mathematics"
+    assert f"/sessions/{session['id']}" in event["description"]
+
+
+async def test_running_the_job_again_or_after_a_crash_makes_no_second_event(
+    paid_session, sandbox, rt
+) -> None:  # type: ignore[no-untyped-def]
+    session = await paid_session()
+    for _ in range(3):  # a redone job (e.g. after its worker died) finds the same event
+        await meetings.create_meeting(rt, uuid.UUID(session["id"]))
+    assert sandbox.calendar.inserts == 1
+    assert len(sandbox.calendar.events) == 1
+
+
+async def test_a_conference_that_fails_is_marked_failed_and_nobody_gets_a_link(
+    api, auth, paid_session, sandbox, rt
+) -> None:  # type: ignore[no-untyped-def]
+    sandbox.calendar.conference_failure = True
+    session = await paid_session()
+    seen = await _get(api, auth, session)
+    assert (seen["status"], seen["meet_state"], seen["meet_link"]) == ("paid", "failed", None)
+    async with rt.sessions() as db:
+        kinds = set((await db.scalars(select(Notification.kind))).all())
+    assert "meet_ready" not in kinds and "paid" in kinds
+    metrics = (await api.get("/metrics")).text
+    assert 'prepskul_attention{what="meet_link_failed"} 1.0' in metrics
+
+
+async def test_rate_limits_and_server_errors_are_retried_until_it_works(
+    api, auth, paid_session, sandbox
+) -> None:  # type: ignore[no-untyped-def]
+    sandbox.calendar.controls.fail_next(503)
+    sandbox.calendar.controls.fail_next(429, headers={"Retry-After": "0"})
+    session = await paid_session()
+    seen = await _get(api, auth, session)
+    assert seen["meet_state"] == "ready"
+    assert len(sandbox.calendar.events) == 1
+
+
+async def test_a_service_account_without_delegation_dead_letters_with_googles_reason(
+    api, auth, paid_session, sandbox, rt
+) -> None:  # type: ignore[no-untyped-def]
+    sandbox.calendar.no_delegation = True
+    session = await paid_session()
+    assert (await _get(api, auth, session))["meet_state"] == "failed"
+    async with rt.sessions() as db:
+        job = (await db.scalars(select(Job).where(Job.kind == "create_meeting"))).one()
+    assert job.status == "dead"
+    assert "forbiddenForServiceAccounts" in (job.last_error or "")
+    assert "Domain-Wide Delegation" in (job.last_error or "")
+
+
+async def test_rescheduling_moves_the_event_and_keeps_the_link(
+    api, auth, paid_session, sandbox, worker, clock
+) -> None:  # type: ignore[no-untyped-def]
+    session = await paid_session()
+    link = (await _get(api, auth, session))["meet_link"]
+    new_start = (clock.now() + timedelta(days=4)).replace(microsecond=0, second=0)
+    moved = await api.post(f"/api/sessions/{session['id']}/reschedule",
+                           json={"starts_at": new_start.isoformat()}, headers=auth("student"))
+    assert moved.status_code == 200
+    await worker.drain()
+    [event] = sandbox.calendar.events.values()
+    assert event["sequence"] == 1
+    local = new_start.astimezone(ZoneInfo("Africa/Douala"))
+    assert event["start"]["dateTime"] == local.replace(tzinfo=None).isoformat(timespec="seconds")
+    assert (await _get(api, auth, session))["meet_link"] == link
+
+
+async def test_cancelling_cancels_the_event_and_doing_it_again_is_harmless(
+    api, auth, paid_session, sandbox, worker, rt
+) -> None:  # type: ignore[no-untyped-def]
+    session = await paid_session()
+    await api.post(f"/api/sessions/{session['id']}/cancel", json={"reason": "ill"},
+                   headers=auth("student"))
+    await worker.drain()
+    [event] = sandbox.calendar.events.values()
+    assert event["status"] == "cancelled"
+    assert await meetings.cancel_meeting(rt, uuid.UUID(session["id"])) == "cancelled"  # 410 ok
+    async with rt.sessions() as db:
+        dead = (await db.scalars(select(Job).where(Job.status == "dead"))).all()
+    assert dead == []
