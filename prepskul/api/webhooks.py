@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from prepskul.api.deps import DB, RuntimeDep
 from prepskul.api.errors import problem
+from prepskul.providers.fathom.signatures import BadSignature, verify
 from prepskul.services import inbox
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
@@ -69,4 +70,28 @@ async def fapshi(request: Request, db: DB, rt: RuntimeDep) -> JSONResponse:
                        "Expected a JSON Fapshi transaction with 'transId' and 'status'.")
     # One webhook per status change: the same (transId, status) again is a duplicate.
     _, new = await inbox.accept(db, rt, delivery, delivery_key=f"{trans_id}:{status[:20]}")
+    return JSONResponse({"received": True, "duplicate": not new})
+
+
+@router.post("/fathom", status_code=200)
+async def fathom(request: Request, db: DB, rt: RuntimeDep) -> JSONResponse:
+    """`new_meeting_content_ready`: a bare Meeting object, signed (Standard Webhooks).
+    Resends keep their `webhook-id`, which makes them no-ops."""
+    body = await read_body(request, rt.settings.max_body_bytes)
+    if body is None:
+        return problem(413, "too_large", "A Fathom webhook over 5 MB is not one we accept.")
+    delivery = inbox.Delivery("fathom", request.headers, body, source_ip(request))
+    try:
+        verify(body, request.headers, rt.settings.fathom_secrets)
+    except BadSignature as exc:
+        await inbox.reject(db, delivery, reason=f"signature: {exc}",
+                           delivery_key=request.headers.get("webhook-id", "-"))
+        return problem(401, "bad_signature", f"The webhook signature is not valid: {exc}.")
+    meeting = parse_object(body)
+    if meeting is None or not isinstance(meeting.get("recording_id"), int):
+        await inbox.reject(db, delivery, reason="not a Fathom meeting")
+        return problem(400, "invalid_webhook",
+                       "Expected a JSON Fathom meeting with an integer 'recording_id'.")
+    _, new = await inbox.accept(db, rt, delivery,
+                                delivery_key=request.headers["webhook-id"][:200])
     return JSONResponse({"received": True, "duplicate": not new})

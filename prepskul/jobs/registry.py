@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from prepskul.jobs import meetings, payments
+from prepskul.jobs import meetings, payments, recordings
 from prepskul.jobs.notify import notify
 from prepskul.jobs.worker import Handler, Schedule, Worker
 from prepskul.runtime import Runtime
@@ -20,6 +20,7 @@ def handlers() -> dict[str, Handler]:
         "create_meeting": meetings.create_meeting,
         "update_meeting": meetings.update_meeting,
         "cancel_meeting": meetings.cancel_meeting,
+        "process_fathom_webhook": recordings.process_fathom_webhook,
     }
 
 
