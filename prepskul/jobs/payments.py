@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
-from prepskul.db.models import WebhookEvent
-from prepskul.jobs.errors import GiveUp
 from prepskul.jobs.worker import JobContext
 from prepskul.providers.errors import PermanentProviderError, ProviderError
 from prepskul.services import inbox, payments
@@ -18,11 +15,7 @@ log = logging.getLogger(__name__)
 async def process_fapshi_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
     rt = ctx.rt
     event_id = int(payload["event_id"])
-    async with rt.sessions() as db:
-        event = await db.get(WebhookEvent, event_id)
-        if event is None:
-            raise GiveUp(f"webhook event {event_id} is gone")
-        trans_id = str(inbox_body(event)["transId"])
+    trans_id = str((await inbox.load_body(rt, event_id))["transId"])
     try:
         outcome = await payments.check_with_fapshi(rt, trans_id)
     except Exception as exc:
@@ -31,11 +24,6 @@ async def process_fapshi_webhook(ctx: JobContext, payload: dict[str, Any]) -> No
         raise
     async with rt.sessions.begin() as db:
         await inbox.mark(db, event_id, "processed", now=rt.clock.now(), error=outcome)
-
-
-def inbox_body(event: WebhookEvent) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(event.body)
-    return body
 
 
 async def reconcile_payments(ctx: JobContext, payload: dict[str, Any]) -> None:

@@ -4,9 +4,11 @@ processing in the same transaction, so an accepted delivery can never be lost an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
@@ -83,3 +85,13 @@ async def mark(
     if event is not None:
         event.state, event.error, event.processed_at = state, error, now
         event.attempts += 1
+
+
+async def load_body(rt: Runtime, event_id: int) -> dict[str, Any]:
+    """The stored delivery's JSON body, for the job that processes it."""
+    async with rt.sessions() as db:
+        event = await db.get(WebhookEvent, event_id)
+    if event is None:
+        raise LookupError(f"webhook event {event_id} is gone")
+    body: dict[str, Any] = json.loads(event.body)
+    return body
