@@ -106,7 +106,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
         base = settings.public_base_url
         lines = [f"\n  PrepSkul Sessions demo is running at {base}",
                  f"  API docs:      {base}/docs", f"  Health:        {base}/readyz",
-                 f"  Sign-in page:  {base}/", "", "  Demo users (Bearer tokens, valid 24 h):"]
+                 "", "  Demo users (Bearer tokens, valid 24 h):"]
         for user in DEMO_USERS:
             lines.append(f"    {user.key:<8} {user.name:<15} {_token_for(settings, user.key)}")
         typer.echo("\n".join(lines) + "\n")
