@@ -16,7 +16,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from prepskul.sandbox.harness import FakeControls, fake_app
@@ -46,6 +46,10 @@ def _meet_code() -> str:
     return f"{part(3)}-{part(4)}-{part(3)}"
 
 
+class _Unauthorised(Exception):
+    pass
+
+
 @dataclass
 class FakeCalendar:
     controls: FakeControls
@@ -66,24 +70,29 @@ class FakeCalendar:
 
     def app(self) -> FastAPI:
         app = fake_app("google_calendar", self.controls, _default_error)
+
+        @app.exception_handler(_Unauthorised)
+        async def unauthorised(_: Request, __: _Unauthorised) -> JSONResponse:
+            return google_error(401, "authError", "Invalid Credentials")
+
         base = "/calendar/v3/calendars/{calendar_id}/events"
-        app.add_api_route(base, self._insert, methods=["POST"])
-        app.add_api_route(base, self._list, methods=["GET"])
-        app.add_api_route(base + "/{event_id}", self._get, methods=["GET"])
-        app.add_api_route(base + "/{event_id}", self._patch, methods=["PATCH"])
-        app.add_api_route(base + "/{event_id}", self._delete, methods=["DELETE"])
+        routes = (
+            (base, self._insert, "POST"), (base, self._list, "GET"),
+            (base + "/{event_id}", self._get, "GET"), (base + "/{event_id}", self._patch, "PATCH"),
+            (base + "/{event_id}", self._delete, "DELETE"),
+        )
+        for path, endpoint, method in routes:
+            app.add_api_route(path, endpoint, methods=[method],
+                              dependencies=[Depends(self._require_token)])
         return app
 
-    def _authorised(self, request: Request) -> bool:
+    async def _require_token(self, request: Request) -> None:
+        """Every Calendar call must carry the expected bearer token, as Google's would."""
         given = request.headers.get("authorization", "")
-        return secrets.compare_digest(given.encode(), f"Bearer {self.token}".encode())
-
-    def _unauthorised(self) -> JSONResponse:
-        return google_error(401, "authError", "Invalid Credentials")
+        if not secrets.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
+            raise _Unauthorised
 
     async def _insert(self, calendar_id: str, request: Request) -> Response:
-        if not self._authorised(request):
-            return self._unauthorised()
         try:
             body = await request.json()
         except ValueError:
@@ -150,8 +159,6 @@ class FakeCalendar:
         event["hangoutLink"] = f"https://meet.google.com/{code}"
 
     async def _get(self, calendar_id: str, event_id: str, request: Request) -> Response:
-        if not self._authorised(request):
-            return self._unauthorised()
         event = self.events.get(event_id)
         if event is None:
             return google_error(404, "notFound", "Not Found")
@@ -159,14 +166,10 @@ class FakeCalendar:
         return JSONResponse(copy.deepcopy(event))
 
     async def _list(self, calendar_id: str, request: Request) -> Response:
-        if not self._authorised(request):
-            return self._unauthorised()
         items = [e for e in self.events.values() if e["status"] != "cancelled"]
         return JSONResponse({"kind": "calendar#events", "items": items})
 
     async def _patch(self, calendar_id: str, event_id: str, request: Request) -> Response:
-        if not self._authorised(request):
-            return self._unauthorised()
         event = self.events.get(event_id)
         if event is None or event["status"] == "cancelled":
             return google_error(404 if event is None else 410, "notFound" if event is None
@@ -182,8 +185,6 @@ class FakeCalendar:
         return JSONResponse(copy.deepcopy(event))
 
     async def _delete(self, calendar_id: str, event_id: str, request: Request) -> Response:
-        if not self._authorised(request):
-            return self._unauthorised()
         event = self.events.get(event_id)
         if event is None:
             return google_error(404, "notFound", "Not Found")

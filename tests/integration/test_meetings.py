@@ -7,9 +7,13 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from prepskul.db.models import Job, Notification
+from prepskul.providers.errors import PermanentProviderError
+from prepskul.providers.google_calendar.client import CalendarClient
+from prepskul.providers.google_calendar.credentials import StaticToken
 from prepskul.services import meetings
 
 MEET = re.compile(r"^https://meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}$")
@@ -116,3 +120,12 @@ async def test_cancelling_cancels_the_event_and_doing_it_again_is_harmless(
     async with rt.sessions() as db:
         dead = (await db.scalars(select(Job).where(Job.status == "dead"))).all()
     assert dead == []
+
+
+async def test_the_fake_calendar_refuses_a_wrong_token_like_google(rt, sandbox) -> None:  # type: ignore[no-untyped-def]
+    client = CalendarClient(rt.http, base_url=rt.calendar.base_url, calendar_id="primary",
+                            credentials=StaticToken("stolen"))
+    with pytest.raises(PermanentProviderError) as refused:
+        await client.get_event("ps0123456789")
+    assert refused.value.status == 401
+    assert "authError" in str(refused.value)

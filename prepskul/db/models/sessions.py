@@ -18,10 +18,13 @@ from sqlalchemy.dialects.postgresql import UUID, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prepskul.db.base import Base, created_at, updated_at
+from prepskul.domain.lifecycle import HOLDS_SLOT, Status
 
-# The same set as domain.lifecycle.HOLDS_SLOT, spelt for SQL: sessions that hold the
-# tutor's time. Two of them can never overlap, whatever races the API loses.
-HOLDS_SLOT_SQL = "status IN ('requested','awaiting_payment','paid','scheduled','completed')"
+# domain.lifecycle.HOLDS_SLOT spelt for SQL: sessions that hold the tutor's time. Two of
+# them can never overlap, whatever races the API loses.
+HOLDS_SLOT_SQL = "status IN ({})".format(
+    ",".join(f"'{s.value}'" for s in sorted(HOLDS_SLOT, key=list(Status).index))
+)
 
 
 class TutoringSession(Base):

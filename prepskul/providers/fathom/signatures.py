@@ -4,6 +4,7 @@ library against every configured secret (several during a rotation)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -33,7 +34,5 @@ def verify(body: bytes, headers: Mapping[str, str], secrets: list[str]) -> None:
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     """The `webhook-signature` header value (the fake Fathom and the tests sign with it)."""
-    from datetime import UTC, datetime
-
     when = datetime.fromtimestamp(timestamp, UTC)
     return str(Webhook(secret).sign(msg_id, when, body.decode()))
