@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import typer
 import uvicorn
@@ -138,6 +138,67 @@ def dev_token(user: str = typer.Argument("student", help="tutor, tutor2, student
     except KeyError as exc:
         typer.echo(f"✘ {exc.args[0]}", err=True)
         raise typer.Exit(2) from None
+
+
+fathom_app = typer.Typer(help="Fathom setup.", no_args_is_help=True)
+webhook_app = typer.Typer(help="Our webhook at Fathom.", no_args_is_help=True)
+fathom_app.add_typer(webhook_app, name="webhook")
+app.add_typer(fathom_app, name="fathom")
+
+
+def _with_runtime(work: Callable[[Runtime], Awaitable[None]]) -> None:
+    async def main(rt: Runtime) -> None:
+        try:
+            await work(rt)
+        finally:
+            await rt.close()
+
+    with _runtime(_settings()) as rt:
+        asyncio.run(main(rt))
+
+
+@webhook_app.command("register")
+def fathom_register(url: str = typer.Option(None, help="default: PUBLIC_BASE_URL"
+                                            "/api/webhooks/fathom")) -> None:
+    """Register our webhook (transcript, summary and action items on); prints its secret."""
+    from prepskul.services import fathom_setup
+
+    async def work(rt: Runtime) -> None:
+        created = await fathom_setup.register(rt, url)
+        typer.echo(f"✔ registered webhook {created['id']} → {created['url']}")
+        typer.echo("  Add its secret to FATHOM_WEBHOOK_SECRET (space-separated, newest last,")
+        typer.echo("  keep the old one until deliveries signed with it have stopped):")
+        typer.echo(f"  {created['secret']}")
+
+    _with_runtime(work)
+
+
+@webhook_app.command("list")
+def fathom_list() -> None:
+    """The webhooks we registered (Fathom's API cannot list them; we remember ours)."""
+    from prepskul.services import fathom_setup
+
+    async def work(rt: Runtime) -> None:
+        hooks = await fathom_setup.registered(rt)
+        if not hooks:
+            typer.echo("no webhook registered from here: run `prepskul fathom webhook register`")
+        for hook in hooks:
+            on = ", ".join(k.removeprefix("include_") for k, v in hook.includes.items() if v)
+            typer.echo(f"{hook.id}  {hook.url}  ({on})  since {hook.created_at:%Y-%m-%d}")
+
+    _with_runtime(work)
+
+
+@webhook_app.command("delete")
+def fathom_delete(webhook_id: str) -> None:
+    """Delete one of our webhooks at Fathom."""
+    from prepskul.services import fathom_setup
+
+    async def work(rt: Runtime) -> None:
+        known = await fathom_setup.delete(rt, webhook_id)
+        typer.echo(f"✔ deleted {webhook_id}" + ("" if known else " (it was not registered here)"))
+
+    _with_runtime(work)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ from typing import Self
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Public on purpose: it only ever authenticates the fake Fathom to a sandbox.
+SANDBOX_FATHOM_SECRET = "whsec_c2FuZGJveC1mYXRob20tc2VjcmV0LW5vdC1mb3ItcHJvZA=="
+
 
 class Env(StrEnum):
     SANDBOX = "sandbox"
@@ -112,7 +115,10 @@ class Settings(BaseSettings):
 
     @property
     def fathom_secrets(self) -> list[str]:
-        return (self.fathom_webhook_secret or "").split()
+        """Secrets accepted on the Fathom webhook, newest last. The sandbox without one uses
+        a fixed, public secret that only the fake signs with."""
+        secrets = (self.fathom_webhook_secret or "").split()
+        return secrets or ([SANDBOX_FATHOM_SECRET] if self.is_sandbox else [])
 
     def fakes_needed(self) -> list[str]:
         """The providers this sandbox replaces by their fakes (said loudly in the log)."""

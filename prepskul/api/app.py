@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prepskul import __version__, logs
-from prepskul.api import errors, ops, payments, people, sessions, webhooks
+from prepskul.api import admin, errors, ops, payments, people, recordings, sessions, webhooks
 from prepskul.api.auth import TokenVerifier
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
 
@@ -73,11 +73,14 @@ def create_app(
     app.state.runtime = rt
     app.state.verifier = TokenVerifier(rt.settings, rt.http)
     errors.install(app)
-    for router in (ops.router, people.router, sessions.router, payments.router, webhooks.router):
+    for router in (ops.router, people.router, sessions.router, payments.router,
+                   recordings.router, admin.router, webhooks.router):
         app.include_router(router)
     if mount_fakes if mount_fakes is not None else rt.settings.is_sandbox:
+        from prepskul.api import sandbox
         from prepskul.sandbox.mount import mount_fakes as mount
 
         mount(app, rt, SANDBOX_PREFIX)
+        app.include_router(sandbox.router)
     app.add_middleware(RequestIdMiddleware)
     return app

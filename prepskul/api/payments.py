@@ -34,4 +34,4 @@ async def start_payment(
     payment = await payments.start_payment(
         db, rt, user, session_id, method=body.method, phone=body.phone, medium=body.medium
     )
-    return PaymentOut.of(payment)
+    return PaymentOut.model_validate(payment)

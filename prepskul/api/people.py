@@ -16,13 +16,13 @@ router = APIRouter(prefix="/api", tags=["people"])
 
 @router.get("/me", response_model=ProfileOut)
 async def me(user: User) -> ProfileOut:
-    return ProfileOut.of(user)
+    return ProfileOut.model_validate(user)
 
 
 @router.patch("/me", response_model=ProfileOut)
 async def update_me(body: ProfileIn, db: DB, user: User) -> ProfileOut:
     changes = body.model_dump(exclude_unset=True)
-    return ProfileOut.of(await people.update_profile(db, user, changes))
+    return ProfileOut.model_validate(await people.update_profile(db, user, changes))
 
 
 @router.get("/tutors", response_model=list[TutorOut])

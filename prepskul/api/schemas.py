@@ -9,8 +9,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from prepskul.db.models import Payment, Profile, TutoringSession
+from prepskul.db.models import Payment, TutoringSession
 from prepskul.domain.pricing import Kind
+
+
+class FromRow(BaseModel):
+    """An answer read straight off a database row's attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class BookingIn(BaseModel):
@@ -39,19 +45,13 @@ class RescheduleIn(BaseModel):
     minutes: int | None = Field(None, ge=1, le=24 * 60)
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(FromRow):
     trans_id: str
     method: str
     status: str
     amount_xaf: int
     link: str | None
     flag: str | None
-
-    @classmethod
-    def of(cls, p: Payment) -> PaymentOut:
-        return cls(trans_id=p.trans_id, method=p.method, status=p.status,
-                   amount_xaf=p.amount_xaf, link=p.link, flag=p.flag)
-
 
 class SessionOut(BaseModel):
     id: uuid.UUID
@@ -85,7 +85,7 @@ class SessionOut(BaseModel):
             ends_at=s.ends_at, time_zone=s.time_zone, starts_at_local=local,
             price_xaf=s.price_xaf, meet_state=s.meet_state, meet_link=s.meet_link,
             recording_state=s.recording_state, note=s.note,
-            payment=PaymentOut.of(payment) if payment else None,
+            payment=PaymentOut.model_validate(payment) if payment else None,
             decline_reason=s.decline_reason, cancel_reason=s.cancel_reason,
             created_at=s.created_at,
         )
@@ -96,7 +96,7 @@ class SessionPage(BaseModel):
     next_cursor: str | None
 
 
-class ProfileOut(BaseModel):
+class ProfileOut(FromRow):
     id: uuid.UUID
     role: str
     full_name: str
@@ -106,13 +106,6 @@ class ProfileOut(BaseModel):
     language: str
     notify_email: bool
     notify_push: bool
-
-    @classmethod
-    def of(cls, p: Profile) -> ProfileOut:
-        return cls(id=p.id, role=p.role, full_name=p.full_name, email=p.email, phone=p.phone,
-                   time_zone=p.time_zone, language=p.language, notify_email=p.notify_email,
-                   notify_push=p.notify_push)
-
 
 class ProfileIn(BaseModel):
     model_config = ConfigDict(extra="forbid")

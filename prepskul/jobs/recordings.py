@@ -16,3 +16,7 @@ async def process_fathom_webhook(ctx: JobContext, payload: dict[str, Any]) -> No
     async with rt.sessions.begin() as db:
         outcome = await recordings.ingest(db, rt, meeting)
         await inbox.mark(db, event_id, "processed", now=rt.clock.now(), error=outcome)
+
+
+async def mark_missing_recordings(ctx: JobContext, payload: dict[str, Any]) -> None:
+    await recordings.mark_missing(ctx.rt)

@@ -21,6 +21,7 @@ def handlers() -> dict[str, Handler]:
         "update_meeting": meetings.update_meeting,
         "cancel_meeting": meetings.cancel_meeting,
         "process_fathom_webhook": recordings.process_fathom_webhook,
+        "mark_missing_recordings": recordings.mark_missing_recordings,
     }
 
 
@@ -29,6 +30,7 @@ def schedules(rt: Runtime) -> list[Schedule]:
     return [
         Schedule("reconcile_payments", timedelta(seconds=30)),
         Schedule("expire_stale_sessions", timedelta(minutes=5)),
+        Schedule("mark_missing_recordings", timedelta(minutes=15)),
     ]
 
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from prepskul.providers.google_calendar.credentials import SANDBOX_TOKEN
 from prepskul.runtime import Runtime
 from prepskul.sandbox.fapshi import FakeFapshi
+from prepskul.sandbox.fathom import INCLUDES, Destination, FakeFathom
 from prepskul.sandbox.google_calendar import FakeCalendar
 from prepskul.sandbox.harness import FakeControls
 
@@ -18,10 +19,12 @@ from prepskul.sandbox.harness import FakeControls
 class Sandbox:
     fapshi: FakeFapshi
     calendar: FakeCalendar
+    fathom: FakeFathom
 
     def reset(self) -> None:
         self.fapshi.reset()
         self.calendar.reset()
+        self.fathom.reset()
 
 
 def build_sandbox(rt: Runtime) -> Sandbox:
@@ -36,12 +39,20 @@ def build_sandbox(rt: Runtime) -> Sandbox:
         webhook_secret=s.fapshi_webhook_secret,
     )
     calendar = FakeCalendar(controls=FakeControls(rt.clock), token=SANDBOX_TOKEN)
-    return Sandbox(fapshi=fapshi, calendar=calendar)
+    # Until a webhook is registered through its API, the fake delivers to our endpoint,
+    # signed with the newest configured secret, as a dashboard-made webhook would.
+    default = Destination("dashboard", f"{base}/api/webhooks/fathom", s.fathom_secrets[-1],
+                          {k: k != "include_crm_matches" for k in INCLUDES})
+    fathom = FakeFathom(controls=FakeControls(rt.clock),
+                        api_key=s.fathom_api_key or "sandbox-fathom-key",
+                        default_destination=default)
+    return Sandbox(fapshi=fapshi, calendar=calendar, fathom=fathom)
 
 
 def mount_fakes(app: FastAPI, rt: Runtime, prefix: str) -> Sandbox:
     sandbox = build_sandbox(rt)
     app.mount(f"{prefix}/fapshi", sandbox.fapshi.app())
     app.mount(f"{prefix}/google", sandbox.calendar.app())
+    app.mount(f"{prefix}/fathom", sandbox.fathom.app())
     app.state.sandbox = sandbox
     return sandbox

@@ -12,7 +12,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Profile, TutoringSession
-from prepskul.domain.lifecycle import Event, MeetState, Status
+from prepskul.domain.lifecycle import Event, MeetState, RecordingState, Status
 from prepskul.domain.pricing import Kind
 from prepskul.jobs import queue
 from prepskul.jobs.errors import RetryLater
@@ -85,6 +85,7 @@ async def _settle(
         await feed.record_change(db, session, "meet.failed")
         return
     session.meet_link, session.meet_state = link, MeetState.READY.value
+    session.recording_state = RecordingState.AWAITING.value  # Fathom will join this link
     if session.status == Status.PAID.value:
         apply(session, Event.MEETING_CREATED)
     await feed.record_change(db, session, "meet.ready")

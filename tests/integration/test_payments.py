@@ -169,6 +169,11 @@ async def test_money_after_cancellation_is_a_refund_owed_not_a_resurrection(
     async with rt.sessions() as db:
         flagged = (await db.scalars(select(Payment))).one()
     assert (flagged.status, flagged.flag) == ("SUCCESSFUL", "refund_owed")
+    console = await api.get("/api/admin/payments/flagged", headers=auth("admin"))
+    assert [(p["trans_id"], p["flag"]) for p in console.json()] == [
+        (payment["trans_id"], "refund_owed")]
+    assert (await api.get("/api/admin/payments/flagged", headers=auth("student"))).status_code \
+        == 403
     assert await _count(rt, Job, Job.kind == "create_meeting") == 0
     assert await _count(rt, Job, Job.status == "dead") == 0
 

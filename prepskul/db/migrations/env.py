@@ -23,7 +23,9 @@ def run(conn: Connection) -> None:
         connection=conn,
         target_metadata=Base.metadata,
         version_table_schema=SCHEMA,
-        include_schemas=False,
+        # Compare only our schema: Supabase's `auth`, `public`, … are not ours.
+        include_schemas=True,
+        include_name=lambda name, type_, _: type_ != "schema" or name == SCHEMA,
         compare_type=True,
     )
     with context.begin_transaction():

@@ -7,11 +7,13 @@ from prepskul.db.models.notifications import Notification
 from prepskul.db.models.payments import Payment
 from prepskul.db.models.people import ParentLink, Profile
 from prepskul.db.models.recordings import ActionItem, Recording
+from prepskul.db.models.registrations import FathomWebhook
 from prepskul.db.models.sessions import TutoringSession
 
 __all__ = [
     "ActionItem",
     "ChangeEvent",
+    "FathomWebhook",
     "Job",
     "Notification",
     "ParentLink",

@@ -6,6 +6,7 @@ base URL serve an async service better and point at the fake without tricks."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -52,6 +53,20 @@ class FathomClient:
     async def transcript(self, recording_id: int) -> list[dict[str, Any]]:
         body = await self._get("transcript", f"/recordings/{recording_id}/transcript")
         return list(body.get("transcript") or [])
+
+    async def action_items(
+        self, recording_id: int, created_at: datetime | None
+    ) -> list[dict[str, Any]]:
+        """Fathom has no per-recording action-items endpoint: find the meeting in the
+        (paged) list, asked from just before it was created."""
+        filters: dict[str, Any] = {"include_action_items": "true"}
+        if created_at is not None:
+            since = (created_at - timedelta(minutes=5)).astimezone(UTC)
+            filters["created_after"] = since.isoformat(timespec="seconds").replace("+00:00", "Z")
+        async for meeting in self.meetings(**filters):
+            if meeting.get("recording_id") == recording_id:
+                return list(meeting.get("action_items") or [])
+        return []
 
     async def create_webhook(self, destination_url: str) -> dict[str, Any]:
         body = {

@@ -1,0 +1,104 @@
+"""Operator API (admin role): inbox, jobs, flagged payments, recordings to assign."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+
+from prepskul.api.deps import DB, Admin, RuntimeDep
+from prepskul.api.schemas import FromRow, PaymentOut, SessionOut
+from prepskul.services import operations, recordings
+
+router = APIRouter(prefix="/api/admin", tags=["operators"])
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+class WebhookEventOut(FromRow):
+    id: int
+    provider: str
+    delivery_key: str
+    received_at: datetime
+    verified: bool
+    rejection: str | None
+    state: str
+    error: str | None
+    attempts: int
+    source_ip: str | None
+
+class JobOut(FromRow):
+    id: int
+    kind: str
+    status: str
+    attempts: int
+    max_attempts: int
+    run_at: datetime
+    last_error: str | None
+
+class UnassignedRecordingOut(BaseModel):
+    id: uuid.UUID
+    fathom_recording_id: int
+    title: str | None
+    match: str
+    candidates: list[str]
+    meeting_url: str | None
+    scheduled_start: datetime | None
+    invitees: list[str]
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    session_id: uuid.UUID
+
+
+@router.get("/webhooks", response_model=list[WebhookEventOut])
+async def webhooks(db: DB, _: Admin, provider: str | None = None, state: str | None = None,
+                   limit: Limit = 100) -> list[WebhookEventOut]:
+    events = await operations.webhook_events(db, provider=provider, state=state, limit=limit)
+    return [WebhookEventOut.model_validate(e) for e in events]
+
+
+@router.post("/webhooks/{event_id}/replay", response_model=WebhookEventOut)
+async def replay_webhook(event_id: int, db: DB, rt: RuntimeDep, _: Admin) -> WebhookEventOut:
+    return WebhookEventOut.model_validate(await operations.replay_webhook(db, rt, event_id))
+
+
+@router.get("/jobs", response_model=list[JobOut])
+async def jobs(db: DB, _: Admin, status: str | None = None, limit: Limit = 100) -> list[JobOut]:
+    return [JobOut.model_validate(j) for j in await operations.jobs(db, status=status, limit=limit)]
+
+
+@router.post("/jobs/{job_id}/replay", status_code=204)
+async def replay_job(job_id: int, db: DB, rt: RuntimeDep, _: Admin) -> None:
+    await operations.replay_job(db, rt, job_id)
+
+
+@router.get("/payments/flagged", response_model=list[PaymentOut])
+async def flagged_payments(db: DB, _: Admin) -> list[PaymentOut]:
+    return [PaymentOut.model_validate(p) for p in await operations.flagged_payments(db)]
+
+
+@router.get("/sessions/attention", response_model=list[SessionOut])
+async def attention(db: DB, _: Admin) -> list[SessionOut]:
+    return [SessionOut.of(s) for s in await operations.sessions_needing_attention(db)]
+
+
+@router.get("/recordings/unassigned", response_model=list[UnassignedRecordingOut])
+async def unassigned(db: DB, _: Admin) -> list[UnassignedRecordingOut]:
+    return [
+        UnassignedRecordingOut(
+            id=r.id, fathom_recording_id=r.fathom_recording_id, title=r.title, match=r.match,
+            candidates=r.candidates, meeting_url=r.meeting_url,
+            scheduled_start=r.scheduled_start,
+            invitees=[str(i.get("email")) for i in r.invitees if i.get("email")])
+        for r in await operations.unassigned_recordings(db)
+    ]
+
+
+@router.post("/recordings/{recording_id}/assign", status_code=204)
+async def assign(recording_id: uuid.UUID, body: AssignIn, db: DB, rt: RuntimeDep, _: Admin
+                 ) -> None:
+    await recordings.assign(db, rt, recording_id, body.session_id)

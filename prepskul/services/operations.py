@@ -1,0 +1,66 @@
+"""What operators see and do: the inbox, the queue, and whatever needs a person."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prepskul.db.models import Job, Payment, Recording, TutoringSession, WebhookEvent
+from prepskul.domain.errors import Conflict, NotFound
+from prepskul.jobs import queue
+from prepskul.runtime import Runtime
+
+
+async def webhook_events(
+    db: AsyncSession, *, provider: str | None, state: str | None, limit: int
+) -> list[WebhookEvent]:
+    query = select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(limit)
+    if provider:
+        query = query.where(WebhookEvent.provider == provider)
+    if state:
+        query = query.where(WebhookEvent.state == state)
+    return list((await db.scalars(query)).all())
+
+
+async def replay_webhook(db: AsyncSession, rt: Runtime, event_id: int) -> WebhookEvent:
+    """Process a stored delivery again (processing is idempotent, so this is always safe)."""
+    event = await db.get(WebhookEvent, event_id, with_for_update=True)
+    if event is None:
+        raise NotFound("webhook_not_found", "There is no webhook delivery with that id.")
+    if not event.verified:
+        raise Conflict("rejected_webhook",
+                       "This delivery failed verification; it is evidence, not work to redo.")
+    event.state = "received"
+    await queue.enqueue(db, f"process_{event.provider}_webhook", {"event_id": event.id},
+                        now=rt.clock.now(),
+                        dedupe_key=f"webhook:{event.id}:replay:{event.attempts}")
+    return event
+
+
+async def jobs(db: AsyncSession, *, status: str | None, limit: int) -> list[Job]:
+    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    if status:
+        query = query.where(Job.status == status)
+    return list((await db.scalars(query)).all())
+
+
+async def replay_job(db: AsyncSession, rt: Runtime, job_id: int) -> None:
+    if not await queue.replay(db, job_id, now=rt.clock.now()):
+        raise Conflict("not_dead", "Only a dead job can be replayed.")
+
+
+async def flagged_payments(db: AsyncSession) -> list[Payment]:
+    return list((await db.scalars(select(Payment).where(Payment.flag.is_not(None))
+                                  .order_by(Payment.updated_at.desc()))).all())
+
+
+async def unassigned_recordings(db: AsyncSession) -> list[Recording]:
+    return list((await db.scalars(select(Recording).where(Recording.session_id.is_(None))
+                                  .order_by(Recording.created_at.desc()))).all())
+
+
+async def sessions_needing_attention(db: AsyncSession) -> list[TutoringSession]:
+    """Paid sessions without a Meet link, and lessons whose notes never came."""
+    return list((await db.scalars(select(TutoringSession).where(or_(
+        TutoringSession.meet_state == "failed", TutoringSession.recording_state == "missing",
+    )).order_by(TutoringSession.starts_at))).all())

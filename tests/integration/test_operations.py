@@ -1,0 +1,56 @@
+"""What operators do: replay a failed webhook, replay a dead job, see only as admins."""
+
+import pytest
+
+
+async def test_an_operator_replays_a_webhook_whose_processing_failed(
+    api, auth, book, pay, checkout, sandbox, worker
+) -> None:  # type: ignore[no-untyped-def]
+    session = await book("student")
+    payment = await pay(session)
+    await checkout(payment, "pay")
+    sandbox.fapshi.controls.fail_next(503, times=3)  # payment-status is down when we ask
+    await worker.drain()
+    [event] = (await api.get("/api/admin/webhooks?provider=fapshi",
+                             headers=auth("admin"))).json()
+    assert event["state"] == "failed" and "503" in event["error"]
+    replayed = await api.post(f"/api/admin/webhooks/{event['id']}/replay", headers=auth("admin"))
+    assert replayed.status_code == 200
+    await worker.drain()
+    seen = (await api.get(f"/api/sessions/{session['id']}", headers=auth("student"))).json()
+    assert seen["status"] in ("paid", "scheduled")
+    [event] = (await api.get("/api/admin/webhooks", headers=auth("admin"))).json()
+    assert event["state"] == "processed"
+
+
+async def test_a_rejected_delivery_cannot_be_replayed(api, auth) -> None:  # type: ignore[no-untyped-def]
+    await api.post("/api/webhooks/fapshi", json={"transId": "ABCDEFGH", "status": "SUCCESSFUL"})
+    [event] = (await api.get("/api/admin/webhooks?state=rejected", headers=auth("admin"))).json()
+    refused = await api.post(f"/api/admin/webhooks/{event['id']}/replay", headers=auth("admin"))
+    assert (refused.status_code, refused.json()["code"]) == (409, "rejected_webhook")
+
+
+async def test_a_dead_job_is_replayed_once_its_cause_is_fixed(
+    api, auth, paid_session, sandbox, worker
+) -> None:  # type: ignore[no-untyped-def]
+    sandbox.calendar.no_delegation = True
+    session = await paid_session()
+    [dead] = (await api.get("/api/admin/jobs?status=dead", headers=auth("admin"))).json()
+    assert dead["kind"] == "create_meeting"
+    sandbox.calendar.no_delegation = False  # the operator granted delegation
+    assert (await api.post(f"/api/admin/jobs/{dead['id']}/replay",
+                           headers=auth("admin"))).status_code == 204
+    await worker.drain()
+    seen = (await api.get(f"/api/sessions/{session['id']}", headers=auth("student"))).json()
+    assert (seen["status"], seen["meet_state"]) == ("scheduled", "ready")
+    again = await api.post(f"/api/admin/jobs/{dead['id']}/replay", headers=auth("admin"))
+    assert again.status_code == 409
+
+
+@pytest.mark.parametrize("path", ["/api/admin/webhooks", "/api/admin/jobs",
+                                  "/api/admin/recordings/unassigned",
+                                  "/api/admin/sessions/attention"])
+async def test_the_console_is_for_operators_only(api, auth, path: str) -> None:  # type: ignore[no-untyped-def]
+    for who in ("student", "tutor", "parent"):
+        assert (await api.get(path, headers=auth(who))).status_code == 403
+    assert (await api.get(path, headers=auth("admin"))).status_code == 200
