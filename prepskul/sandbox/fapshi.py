@@ -8,7 +8,6 @@ short delay, as a phone prompt would)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import html
 import re
@@ -22,7 +21,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from prepskul.sandbox.harness import FakeControls, fake_app
+from prepskul.sandbox.harness import FakeControls, Outgoing, fake_app
 
 ID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,100}$")
 PHONE_RE = re.compile(r"^6\d{8}$")
@@ -57,7 +56,7 @@ class FakeFapshi:
     hold_webhooks: bool = False
     held: list[dict[str, Any]] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    outgoing: Outgoing = field(default_factory=Outgoing)
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10))
 
     def reset(self) -> None:
@@ -143,9 +142,7 @@ class FakeFapshi:
             with contextlib.suppress(httpx.HTTPError):
                 await self.http.post(self.webhook_url, json=body, headers=headers)
 
-        task = asyncio.get_running_loop().create_task(send())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.outgoing.send(send())
 
     def release_held(self, *, reverse: bool = False) -> None:
         held, self.held = self.held, []
@@ -157,8 +154,7 @@ class FakeFapshi:
         self._post(body, secret if secret is not None else self.webhook_secret)
 
     async def flush(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.outgoing.flush()
 
     # --- HTTP -----------------------------------------------------------------------
     def app(self) -> FastAPI:

@@ -24,7 +24,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from prepskul.providers.fathom.signatures import sign
-from prepskul.sandbox.harness import FakeControls, fake_app
+from prepskul.sandbox.harness import FakeControls, Outgoing, fake_app
 
 SVIX_SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)  # seconds, as Svix resends
 RATE_LIMIT = 60
@@ -57,7 +57,7 @@ class FakeFathom:
     # (url, webhook-id, HTTP status or 0 for no answer), one per attempt
     deliveries: list[tuple[str, str, int]] = field(default_factory=list)
     _calls: list[float] = field(default_factory=list)
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    outgoing: Outgoing = field(default_factory=Outgoing)
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=15))
 
     def reset(self) -> None:
@@ -124,7 +124,7 @@ class FakeFathom:
         }
         self.meetings[rid] = meeting
         for destination in self._destinations():
-            self._spawn(self._deliver(destination, meeting))
+            self.outgoing.send(self._deliver(destination, meeting))
         return meeting
 
     def _destinations(self) -> list[Destination]:
@@ -160,14 +160,8 @@ class FakeFathom:
             if 200 <= status < 300:
                 return
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def flush(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.outgoing.flush()
 
     # --- HTTP -----------------------------------------------------------------------
     def app(self) -> FastAPI:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,3 +83,20 @@ def fake_app(name: str, controls: FakeControls, default_error: Any) -> FastAPI:
         return {"latency": controls.latency, "queued_failures": len(controls.failures)}
 
     return app
+
+
+@dataclass
+class Outgoing:
+    """Webhooks a fake sends in the background, as the real provider would, and a way for a
+    test to wait until every one has been sent (or given up)."""
+
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def send(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def flush(self) -> None:
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
