@@ -67,18 +67,14 @@ def worker() -> None:
     """Run jobs until SIGTERM/SIGINT; any number of workers may share one database."""
     from prepskul.jobs.registry import build_worker
 
-    async def main(rt: Runtime) -> None:
+    async def work(rt: Runtime) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        try:
-            await build_worker(rt).run(stop)
-        finally:
-            await rt.close()
+        await build_worker(rt).run(stop)
 
-    with _runtime(_settings()) as rt:
-        asyncio.run(main(rt))
+    _with_runtime(work)
 
 
 @app.command()
@@ -140,6 +136,37 @@ def dev_token(user: str = typer.Argument("student", help="tutor, tutor2, student
         raise typer.Exit(2) from None
 
 
+@app.command()
+def doctor() -> None:
+    """Check every configured part and print what to fix; non-zero exit if a required part
+    fails (use it to gate a deploy)."""
+    from prepskul.services import doctor as checks
+
+    failed = False
+
+    async def work(rt: Runtime) -> None:
+        nonlocal failed
+        marks = {"ok": "✔", "warn": "!", "fail": "✘"}
+        results = await checks.run(rt)
+        for check in results:
+            typer.echo(f"{marks[check.outcome]} {check.name}: {check.detail}")
+            if check.fix and check.outcome != "ok":
+                typer.echo(f"    → {check.fix}")
+        failed = any(c.failed for c in results)
+        typer.echo("\n✘ required checks failed" if failed else "\n✔ ready")
+
+    with _runtime(_settings(), migrate_embedded=False) as rt:
+        asyncio.run(_closing(rt, work))
+    raise typer.Exit(1 if failed else 0)
+
+
+async def _closing(rt: Runtime, work: Callable[[Runtime], Awaitable[None]]) -> None:
+    try:
+        await work(rt)
+    finally:
+        await rt.close()
+
+
 fathom_app = typer.Typer(help="Fathom setup.", no_args_is_help=True)
 webhook_app = typer.Typer(help="Our webhook at Fathom.", no_args_is_help=True)
 fathom_app.add_typer(webhook_app, name="webhook")
@@ -147,14 +174,8 @@ app.add_typer(fathom_app, name="fathom")
 
 
 def _with_runtime(work: Callable[[Runtime], Awaitable[None]]) -> None:
-    async def main(rt: Runtime) -> None:
-        try:
-            await work(rt)
-        finally:
-            await rt.close()
-
     with _runtime(_settings()) as rt:
-        asyncio.run(main(rt))
+        asyncio.run(_closing(rt, work))
 
 
 @webhook_app.command("register")

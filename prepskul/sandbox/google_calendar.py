@@ -5,7 +5,9 @@ real id rules, error envelope and conference behaviour.
 - A Meet conference stays `pending` for `pending_reads` reads of the event, then becomes
   `success` with a `meet.google.com/xxx-yyyy-zzz` link — or `failure` in failure mode.
 - `no_delegation` answers like a service account without domain-wide delegation.
-- Every call must carry `Authorization: Bearer <expected token>` (401 otherwise)."""
+- Every call must carry `Authorization: Bearer <token>`: the sandbox token, or one this fake
+  issued at `POST /token` for the OAuth refresh token it was given (401 otherwise), so the
+  google-auth refresh path runs for real. `revoke_tokens()` makes issued tokens expire."""
 
 from __future__ import annotations
 
@@ -60,13 +62,20 @@ class FakeCalendar:
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     _reads_left: dict[str, int] = field(default_factory=dict)
     inserts: int = 0
+    refresh_token: str = "sandbox-refresh-token"
+    issued: set[str] = field(default_factory=set)
 
     def reset(self) -> None:
         self.events.clear()
         self._reads_left.clear()
         self.pending_reads, self.conference_failure, self.no_delegation = 1, False, False
         self.inserts = 0
+        self.issued.clear()
         self.controls.reset()
+
+    def revoke_tokens(self) -> None:
+        """Every access token issued so far expires (the next call answers 401)."""
+        self.issued.clear()
 
     def app(self) -> FastAPI:
         app = fake_app("google_calendar", self.controls, _default_error)
@@ -75,6 +84,7 @@ class FakeCalendar:
         async def unauthorised(_: Request, __: _Unauthorised) -> JSONResponse:
             return google_error(401, "authError", "Invalid Credentials")
 
+        app.add_api_route("/token", self._token, methods=["POST"])
         base = "/calendar/v3/calendars/{calendar_id}/events"
         routes = (
             (base, self._insert, "POST"), (base, self._list, "GET"),
@@ -88,9 +98,25 @@ class FakeCalendar:
 
     async def _require_token(self, request: Request) -> None:
         """Every Calendar call must carry the expected bearer token, as Google's would."""
-        given = request.headers.get("authorization", "")
-        if not secrets.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
+        given = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if not (secrets.compare_digest(given.encode(), self.token.encode())
+                or given in self.issued):
             raise _Unauthorised
+
+    async def _token(self, request: Request) -> Response:
+        """Google's OAuth token endpoint, for the refresh-token grant only."""
+        form = await request.form()
+        if form.get("grant_type") != "refresh_token":
+            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+        if form.get("refresh_token") != self.refresh_token:
+            return JSONResponse({"error": "invalid_grant",
+                                 "error_description": "Token has been expired or revoked."},
+                                status_code=400)
+        token = "ya29.sandbox-" + secrets.token_urlsafe(16)
+        self.issued.add(token)
+        return JSONResponse({"access_token": token, "expires_in": 3599,
+                             "scope": "https://www.googleapis.com/auth/calendar.events",
+                             "token_type": "Bearer"})
 
     async def _insert(self, calendar_id: str, request: Request) -> Response:
         try:

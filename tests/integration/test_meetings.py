@@ -13,7 +13,7 @@ from sqlalchemy import select
 from prepskul.db.models import Job, Notification
 from prepskul.providers.errors import PermanentProviderError
 from prepskul.providers.google_calendar.client import CalendarClient
-from prepskul.providers.google_calendar.credentials import StaticToken
+from prepskul.providers.google_calendar.credentials import StaticToken, credentials_from_settings
 from prepskul.services import meetings
 
 MEET = re.compile(r"^https://meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}$")
@@ -67,11 +67,15 @@ async def test_a_conference_that_fails_is_marked_failed_and_nobody_gets_a_link(
 
 
 async def test_rate_limits_and_server_errors_are_retried_until_it_works(
-    api, auth, paid_session, sandbox
+    api, auth, paid_session, sandbox, clock, worker
 ) -> None:  # type: ignore[no-untyped-def]
     sandbox.calendar.controls.fail_next(503)
     sandbox.calendar.controls.fail_next(429, headers={"Retry-After": "0"})
-    session = await paid_session()
+    sandbox.calendar.controls.fail_next(403)  # reason rateLimitExceeded: retryable too
+    session = await paid_session()  # three quick tries spent: the queue backs off
+    assert (await _get(api, auth, session))["meet_state"] == "pending"
+    clock.advance(timedelta(minutes=1))
+    await worker.drain()
     seen = await _get(api, auth, session)
     assert seen["meet_state"] == "ready"
     assert len(sandbox.calendar.events) == 1
@@ -129,3 +133,36 @@ async def test_the_fake_calendar_refuses_a_wrong_token_like_google(rt, sandbox) 
         await client.get_event("ps0123456789")
     assert refused.value.status == 401
     assert "authError" in str(refused.value)
+
+
+def _oauth_client(rt: Any, settings: Any, refresh_token: str) -> CalendarClient:
+    """A client configured with an OAuth refresh token, against the fake's token endpoint."""
+    google = rt.calendar.base_url.removesuffix("/calendar/v3")
+    oauth = credentials_from_settings(settings.model_copy(update={
+        "google_oauth_client_id": "client", "google_oauth_client_secret": "secret",
+        "google_oauth_refresh_token": refresh_token, "google_token_uri": f"{google}/token"}))
+    assert oauth.description == "OAuth refresh token"
+    return CalendarClient(rt.http, base_url=rt.calendar.base_url, calendar_id="primary",
+                          credentials=oauth)
+
+
+async def test_an_oauth_refresh_token_is_exchanged_and_refreshed_after_a_401(
+    rt, sandbox, settings
+) -> None:  # type: ignore[no-untyped-def]
+    client = _oauth_client(rt, settings, sandbox.calendar.refresh_token)
+    body = {"id": "ps0123456789abcdef", "start": {"dateTime": "2030-01-01T10:00:00"},
+            "end": {"dateTime": "2030-01-01T11:00:00"}}
+    await client.insert_event(body)
+    assert len(sandbox.calendar.issued) == 1
+    sandbox.calendar.revoke_tokens()  # the access token expires; the next call gets a 401
+    await client.get_event("ps0123456789abcdef")
+    assert len(sandbox.calendar.issued) == 1  # refreshed once, then it worked
+
+
+async def test_a_revoked_refresh_token_is_a_permanent_configuration_error(
+    rt, sandbox, settings
+) -> None:  # type: ignore[no-untyped-def]
+    client = _oauth_client(rt, settings, "revoked")
+    with pytest.raises(PermanentProviderError) as refused:
+        await client.get_event("ps0123456789abcdef")
+    assert "invalid_grant" in str(refused.value)

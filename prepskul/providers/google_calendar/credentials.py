@@ -8,6 +8,7 @@ import asyncio
 from typing import Any, Protocol
 
 from prepskul.config import Settings
+from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
 
 SCOPES = ["https://www.googleapis.com/auth/calendar.events"]
 SANDBOX_TOKEN = "sandbox-google-token"
@@ -43,11 +44,20 @@ class GoogleAuthToken:
         self.description = description
 
     async def token(self) -> str:
+        from google.auth.exceptions import RefreshError, TransportError
+        from google.auth.transport.requests import Request
+
         async with self._lock:
             if not self._credentials.valid:
-                from google.auth.transport.requests import Request
-
-                await asyncio.to_thread(self._credentials.refresh, Request())
+                try:
+                    await asyncio.to_thread(self._credentials.refresh, Request())
+                except RefreshError as exc:  # revoked token, bad key, no delegation…
+                    raise PermanentProviderError(
+                        "google_calendar", f"token refresh refused: {exc.args[0]}", status=401
+                    ) from None
+                except TransportError as exc:
+                    raise RetryableProviderError(
+                        "google_calendar", f"token endpoint unreachable: {exc}") from None
             return str(self._credentials.token)
 
     def invalidate(self) -> None:

@@ -1,0 +1,191 @@
+"""`prepskul doctor`: every configured part checked for real, each failure with its fix.
+
+Each check is a harmless call (Fapshi's balance, a Calendar event created and deleted, a
+Fathom listing), so it can gate a deploy. In the sandbox it runs against the fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from prepskul.db.migrate import current_revision, head_revision
+from prepskul.providers.errors import ProviderError
+from prepskul.providers.google_calendar.models import conference_of, event_body
+from prepskul.runtime import Runtime
+from prepskul.services.fathom_setup import our_webhook_url, registered
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    outcome: str  # ok | warn | fail
+    detail: str
+    fix: str = ""
+    required: bool = True
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome == FAIL and self.required
+
+
+def ok(name: str, detail: str) -> Check:
+    return Check(name, OK, detail)
+
+
+async def database(rt: Runtime) -> Check:
+    name = "database"
+    try:
+        async with rt.engine.connect() as conn:
+            version = await conn.scalar(text("SHOW server_version"))
+        revision = await current_revision(rt.engine)
+    except Exception as exc:
+        return Check(name, FAIL, f"cannot connect: {exc}", "check DATABASE_URL and that the "
+                     "server accepts connections from here")
+    if revision != head_revision():
+        return Check(name, FAIL, f"PostgreSQL {version}, schema at {revision}, code needs "
+                     f"{head_revision()}", "run `prepskul migrate`")
+    return ok(name, f"PostgreSQL {version}, schema at {revision}")
+
+
+async def public_url(rt: Runtime) -> Check:
+    url = rt.settings.public_base_url
+    if url.startswith("https://"):
+        return ok("public URL", url)
+    return Check("public URL", WARN, f"{url} is not HTTPS",
+                 "providers post webhooks here and people open links: serve it over HTTPS "
+                 "and set PUBLIC_BASE_URL", required=not rt.settings.is_sandbox)
+
+
+async def fapshi(rt: Runtime) -> Check:
+    name = "Fapshi"
+    try:
+        await rt.fapshi.balance()
+    except ProviderError as exc:
+        fix = ("check FAPSHI_API_USER and FAPSHI_API_KEY in the Fapshi dashboard"
+               if exc.status in (401, 403) else "check FAPSHI_BASE_URL and Fapshi's status")
+        return Check(name, FAIL, str(exc), fix)
+    where = "live" if rt.fapshi.is_live else "sandbox"
+    return ok(name, f"credentials accepted by {rt.fapshi.base_url} ({where} keys)")
+
+
+async def fapshi_webhook(rt: Runtime) -> Check:
+    url = f"{rt.settings.public_base_url.rstrip('/')}/api/webhooks/fapshi"
+    if rt.settings.fapshi_webhook_secret:
+        return ok("Fapshi webhook", f"secret set; the dashboard must post to {url}")
+    return Check("Fapshi webhook", FAIL, "FAPSHI_WEBHOOK_SECRET is not set",
+                 f"in the Fapshi dashboard set the webhook URL to {url} and a secret, then "
+                 "put the same secret in FAPSHI_WEBHOOK_SECRET",
+                 required=not rt.settings.is_sandbox)
+
+
+DELEGATION_HELP = {
+    "forbiddenForServiceAccounts": (
+        "the service account cannot invite attendees: in the Google Workspace admin console "
+        "grant it domain-wide delegation for the scope "
+        "https://www.googleapis.com/auth/calendar.events, and set GOOGLE_DELEGATED_USER to the "
+        "organiser account it acts as"),
+    "Invalid conference type value": (
+        "Meet links cannot be created by a service account acting as itself: enable "
+        "domain-wide delegation and set GOOGLE_DELEGATED_USER (or use an OAuth refresh token "
+        "of a real account)"),
+    "authError": "the Google credentials were refused: check the key file or refresh token",
+}
+
+
+async def google_calendar(rt: Runtime) -> Check:
+    """Create a Meet-linked event with the VA invited on the configured calendar, wait for
+    its link, then delete it."""
+    name = "Google Calendar + Meet"
+    now = rt.clock.now()
+    body = event_body(
+        event_id=f"psdoctor{secrets.token_hex(8)}", summary="PrepSkul setup check",
+        description="Created and deleted by `prepskul doctor`.",
+        starts_at=now + timedelta(days=30),
+        ends_at=now + timedelta(days=30, minutes=30),
+        time_zone="Africa/Douala", attendees=[], va_email=rt.settings.va_email,
+        request_id=secrets.token_hex(8))
+    try:
+        event = await rt.calendar.insert_event(body)
+        try:
+            for step in range(6):
+                conference = conference_of(event)
+                if conference.state != "pending":
+                    break
+                await asyncio.sleep(rt.settings.meet_poll_base_seconds * 2**step)
+                event = await rt.calendar.get_event(event["id"])
+        finally:
+            await rt.calendar.delete_event(event["id"])
+    except ProviderError as exc:
+        fix = next((help for key, help in DELEGATION_HELP.items() if key in str(exc)),
+                   "check GOOGLE_CALENDAR_ID and the credentials' access to that calendar")
+        return Check(name, FAIL, str(exc), fix)
+    if conference.state != "success":
+        return Check(name, FAIL, f"the event was made but its Meet conference is "
+                     f"{conference.state}", "check that Google Meet is enabled for the "
+                     "organiser's Workspace account")
+    return ok(name, f"event with a Meet link and {rt.settings.va_email} invited, then deleted "
+              f"({rt.calendar.credentials.description})")
+
+
+async def fathom(rt: Runtime) -> Check:
+    name = "Fathom"
+    try:
+        async for _ in rt.fathom.meetings():
+            break
+    except ProviderError as exc:
+        return Check(name, FAIL, str(exc), "check FATHOM_API_KEY (Fathom → Settings → API)"
+                     if exc.status == 401 else "check FATHOM_BASE_URL and Fathom's status")
+    return ok(name, f"API key accepted by {rt.fathom.base_url}")
+
+
+async def fathom_webhook(rt: Runtime) -> Check:
+    name = "Fathom webhook"
+    url = our_webhook_url(rt)
+    if not rt.settings.fathom_webhook_secret and not rt.settings.is_sandbox:
+        return Check(name, FAIL, "FATHOM_WEBHOOK_SECRET is not set",
+                     "run `prepskul fathom webhook register` and set the secret it prints")
+    hooks = [h for h in await registered(rt) if h.url == url]
+    complete = [h for h in hooks if all(h.includes.values()) and h.includes]
+    if complete:
+        return ok(name, f"{complete[0].id} posts to {url} with transcript, summary and "
+                  "action items")
+    return Check(name, WARN, f"no webhook registered from here posts to {url}",
+                 "run `prepskul fathom webhook register` (or check the one made in Fathom's "
+                 "settings includes transcript, summary and action items)", required=False)
+
+
+async def smtp(rt: Runtime) -> Check:
+    if not rt.settings.smtp_url:
+        return Check("email (SMTP)", WARN, "SMTP_URL is not set: no emails are sent",
+                     "set SMTP_URL=smtp://user:password@host:587", required=False)
+    return ok("email (SMTP)", "SMTP_URL set")
+
+
+async def push(rt: Runtime) -> Check:
+    path = rt.settings.fcm_credentials_file
+    if path is None:
+        return Check("push (FCM)", WARN, "FCM_CREDENTIALS_FILE is not set: no push messages",
+                     "download a Firebase service-account key and set FCM_CREDENTIALS_FILE",
+                     required=False)
+    if not await asyncio.to_thread(Path(path).is_file):
+        return Check("push (FCM)", FAIL, f"{path} does not exist",
+                     "point FCM_CREDENTIALS_FILE at the Firebase service-account JSON key")
+    return ok("push (FCM)", f"credentials file {path}")
+
+
+CHECKS: tuple[Callable[[Runtime], Awaitable[Check]], ...] = (
+    database, public_url, fapshi, fapshi_webhook, google_calendar, fathom, fathom_webhook,
+    smtp, push,
+)
+
+
+async def run(rt: Runtime) -> list[Check]:
+    return [await check(rt) for check in CHECKS]

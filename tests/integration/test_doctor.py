@@ -1,0 +1,86 @@
+"""`prepskul doctor` against healthy and broken sandbox configurations."""
+
+from typing import Any
+
+import asyncpg
+import pytest
+
+from prepskul.db.engine import plain_dsn
+from prepskul.runtime import build_runtime
+from prepskul.services import doctor
+from tests.integration.test_cli import prepskul
+
+
+def _by_name(checks: list[doctor.Check]) -> dict[str, doctor.Check]:
+    return {c.name: c for c in checks}
+
+
+@pytest.fixture
+async def runtime_with(settings, database_url, clock) -> Any:  # type: ignore[no-untyped-def]
+    made = []
+
+    async def make(**overrides: Any) -> Any:
+        url = overrides.pop("database_url", database_url)
+        rt = build_runtime(settings.model_copy(update=overrides), clock=clock, database_url=url)
+        made.append(rt)
+        return rt
+
+    yield make
+    for rt in made:
+        await rt.close()
+
+
+async def test_a_healthy_sandbox_passes_every_required_check(rt, sandbox) -> None:  # type: ignore[no-untyped-def]
+    checks = _by_name(await doctor.run(rt))
+    assert not [c for c in checks.values() if c.failed]
+    assert checks["Google Calendar + Meet"].outcome == "ok"
+    assert "va@prepskul.test invited" in checks["Google Calendar + Meet"].detail
+    assert sandbox.calendar.events and all(
+        e["status"] == "cancelled" for e in sandbox.calendar.events.values())  # cleaned up
+    assert checks["Fathom webhook"].outcome == "warn"  # none registered yet: said, not fatal
+
+
+async def test_a_service_account_without_delegation_is_explained(rt, sandbox) -> None:  # type: ignore[no-untyped-def]
+    sandbox.calendar.no_delegation = True
+    check = _by_name(await doctor.run(rt))["Google Calendar + Meet"]
+    assert check.failed
+    assert "forbiddenForServiceAccounts" in check.detail
+    assert "domain-wide delegation" in check.fix and "GOOGLE_DELEGATED_USER" in check.fix
+
+
+async def test_wrong_provider_keys_fail_with_the_setting_to_fix(runtime_with, sandbox) -> None:  # type: ignore[no-untyped-def]
+    rt = await runtime_with(fapshi_api_key="FAK_TEST_wrong", fathom_api_key="wrong")
+    checks = _by_name(await doctor.run(rt))
+    assert checks["Fapshi"].failed and "FAPSHI_API_KEY" in checks["Fapshi"].fix
+    assert checks["Fathom"].failed and "FATHOM_API_KEY" in checks["Fathom"].fix
+
+
+async def test_an_unmigrated_database_fails_with_the_command_to_run(
+    runtime_with, database_url, sandbox
+) -> None:  # type: ignore[no-untyped-def]
+    admin = await asyncpg.connect(plain_dsn(database_url))
+    await admin.execute("DROP DATABASE IF EXISTS doctor_empty WITH (FORCE)")
+    await admin.execute("CREATE DATABASE doctor_empty")
+    try:
+        from sqlalchemy.engine import make_url
+
+        empty = make_url(database_url).set(database="doctor_empty").render_as_string(False)
+        rt = await runtime_with(database_url=empty)
+        check = (await doctor.database(rt))
+        assert check.failed and check.fix == "run `prepskul migrate`"
+        await rt.engine.dispose()
+    finally:
+        await admin.execute("DROP DATABASE IF EXISTS doctor_empty WITH (FORCE)")
+        await admin.close()
+
+
+async def test_the_command_exits_non_zero_when_a_required_part_fails(
+    settings, database_url, sandbox
+) -> None:  # type: ignore[no-untyped-def]
+    code, out = await prepskul(settings, database_url, "doctor")
+    assert code == 0, out
+    assert "✔ Fapshi" in out and "✔ ready" in out
+    sandbox.calendar.no_delegation = True
+    code, out = await prepskul(settings, database_url, "doctor")
+    assert code == 1
+    assert "✘ Google Calendar + Meet" in out and "→ the service account cannot invite" in out
