@@ -5,6 +5,7 @@ on loopback, a clock the tests can move, and tokens for the demo users."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import uuid
@@ -235,3 +236,72 @@ def paid_session(book: Any, pay: Any, checkout: Any, worker: Worker) -> Callable
         return session
 
     return make
+
+
+class EventStream:
+    """A client of `GET /api/events` reading in the background, as a browser would."""
+
+    def __init__(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+        self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._client, self._headers = client, headers
+        self._task: asyncio.Task[None] | None = None
+        self.opened = asyncio.Event()
+
+    async def __aenter__(self) -> EventStream:
+        self._task = asyncio.create_task(self._read())
+        await asyncio.wait_for(self.opened.wait(), timeout=10)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _read(self) -> None:
+        import json
+
+        async with self._client.stream("GET", "/api/events", headers=self._headers,
+                                       timeout=None) as response:
+            assert response.status_code == 200, await response.aread()
+            self.opened.set()
+            event: dict[str, Any] = {}
+            async for line in response.aiter_lines():
+                if not line:
+                    if "data" in event:
+                        await self.events.put(event)
+                    event = {}
+                elif line.startswith("id:"):
+                    event["id"] = int(line[3:].strip())
+                elif line.startswith("event:"):
+                    event["type"] = line[6:].strip()
+                elif line.startswith("data:"):
+                    event["data"] = json.loads(line[5:].strip())
+
+    async def next(self, timeout: float = 10) -> dict[str, Any]:  # noqa: ASYNC109
+        return await asyncio.wait_for(self.events.get(), timeout)
+
+    async def until(self, type_: str, timeout: float = 10) -> dict[str, Any]:  # noqa: ASYNC109
+        """The next event of this type (others are skipped)."""
+        while True:
+            event = await self.next(timeout)
+            if event.get("type") == type_:
+                return event
+
+    def drained(self) -> list[dict[str, Any]]:
+        found = []
+        while not self.events.empty():
+            found.append(self.events.get_nowait())
+        return found
+
+
+@pytest.fixture
+def events(api: httpx.AsyncClient, auth: Callable[[str], dict[str, str]]) -> Callable[..., Any]:
+    """`async with events("student") as stream:` — a live event stream for a demo user."""
+
+    def open_stream(who: str, **headers: str) -> EventStream:
+        # A stream holds its connection: give it its own client, like a separate browser.
+        client = httpx.AsyncClient(base_url=str(api.base_url), timeout=None)
+        return EventStream(client, {**auth(who), **headers})
+
+    return open_stream

@@ -12,9 +12,20 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prepskul import __version__, logs
-from prepskul.api import admin, errors, ops, payments, people, recordings, sessions, webhooks
+from prepskul.api import (
+    admin,
+    errors,
+    events,
+    ops,
+    payments,
+    people,
+    recordings,
+    sessions,
+    webhooks,
+)
 from prepskul.api.auth import TokenVerifier
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
+from prepskul.services.live import Hub
 
 
 class RequestIdMiddleware:
@@ -51,6 +62,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
+        await app.state.hub.start()
         if run_worker:
             from prepskul.jobs.registry import build_worker
 
@@ -58,6 +70,7 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.hub.stop()
             stop.set()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
@@ -72,9 +85,10 @@ def create_app(
     )
     app.state.runtime = rt
     app.state.verifier = TokenVerifier(rt.settings, rt.http)
+    app.state.hub = Hub(rt)
     errors.install(app)
     for router in (ops.router, people.router, sessions.router, payments.router,
-                   recordings.router, admin.router, webhooks.router):
+                   recordings.router, admin.router, webhooks.router, events.router):
         app.include_router(router)
     if mount_fakes if mount_fakes is not None else rt.settings.is_sandbox:
         from prepskul.api import sandbox

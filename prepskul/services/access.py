@@ -39,6 +39,10 @@ async def session_for(
     return found
 
 
-def audience(session: TutoringSession) -> list[uuid.UUID]:
-    """Everyone a change to this session concerns (admins see all regardless)."""
-    return list(dict.fromkeys([session.tutor_id, session.student_id, session.booked_by_id]))
+async def audience(db: AsyncSession, session: TutoringSession) -> list[uuid.UUID]:
+    """Everyone a change to this session concerns: tutor, student, whoever booked, and the
+    student's linked parents (admins see everything regardless)."""
+    parents = await db.scalars(
+        select(ParentLink.parent_id).where(ParentLink.student_id == session.student_id))
+    people = [session.tutor_id, session.student_id, session.booked_by_id, *parents]
+    return list(dict.fromkeys(people))

@@ -36,7 +36,7 @@ async def record_change(
         ChangeEvent(
             type=type_,
             session_id=session.id,
-            audience=audience(session),
+            audience=await audience(db, session),
             data={**session_event_data(session), **extra},
         )
     )
@@ -47,7 +47,7 @@ async def notify_people(
 ) -> None:
     """One `notify` job per person concerned. `occasion` distinguishes repeats of one kind
     (a second reschedule is news; a resend of the first is not)."""
-    for user_id in audience(session):
+    for user_id in await audience(db, session):
         await queue.enqueue(
             db,
             "notify",

@@ -1,0 +1,55 @@
+"""`GET /api/events`: Server-Sent Events of the changes the caller may see."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from prepskul.api.deps import RuntimeDep, User
+from prepskul.services import live
+
+router = APIRouter(prefix="/api", tags=["live"])
+HEARTBEAT_SECONDS = 15
+
+
+def _message(event: live.LiveEvent) -> ServerSentEvent:
+    return ServerSentEvent(data=json.dumps(event.payload), event=event.type, id=str(event.id))
+
+
+@router.get("/events", response_class=EventSourceResponse)
+async def events(
+    request: Request, rt: RuntimeDep, user: User,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> EventSourceResponse:
+    """A stream of `{type, session_id, status, …, at}` events, each with its id. Reconnect
+    with `Last-Event-ID` to receive what happened meanwhile; comments every 15 s keep
+    proxies from closing an idle stream."""
+    hub: live.Hub = request.app.state.hub
+    subscriber = hub.subscribe(user)  # before the replay, so nothing falls in between
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+
+    async def stream() -> AsyncIterator[Any]:
+        try:
+            replayed: set[int] = set()
+            if after is not None:
+                oldest = await live.oldest_kept(rt)
+                if oldest is not None and oldest > after + 1:
+                    # The log no longer reaches back that far: tell the client to refetch.
+                    yield ServerSentEvent(data="{}", event="reset")
+                for event in await live.replay(rt, user, after):
+                    replayed.add(event.id)
+                    yield _message(event)
+            while True:
+                live_event = await subscriber.queue.get()
+                if live_event is None:
+                    return  # dropped as too slow: the client reconnects and catches up
+                if live_event.id not in replayed:
+                    yield _message(live_event)
+        finally:
+            hub.unsubscribe(subscriber)
+
+    return EventSourceResponse(stream(), ping=HEARTBEAT_SECONDS)

@@ -1,0 +1,98 @@
+"""Live updates: every committed change reaches the people it concerns, in order, once,
+across processes and reconnects — and nothing of anyone else's sessions."""
+
+import asyncio
+import contextlib
+import os
+import sys
+import uuid
+
+import httpx
+
+from prepskul.services.live import Hub, LiveEvent
+from tests.conftest import JWT_SECRET, EventStream
+
+
+async def test_a_subscriber_sees_paid_then_meet_link_then_completed_and_nothing_else(
+    api, auth, book, pay, checkout, worker, sandbox, events
+) -> None:  # type: ignore[no-untyped-def]
+    session = await book("student")
+    async with events("student") as stream:
+        await book("child", hours_ahead=48)  # someone else's session: never shown
+        await checkout(await pay(session))
+        await worker.drain()
+        paid = await stream.until("session.paid")
+        ready = await stream.until("meet.ready")
+        assert paid["data"]["status"] == "paid" and paid["data"]["session_id"] == session["id"]
+        assert ready["data"]["meet_link"].startswith("https://meet.google.com/")
+        assert paid["id"] < ready["id"]
+        sandbox.fathom.resend_scale = 0.0001
+        await api.post(f"/api/sandbox/sessions/{session['id']}/lesson", headers=auth("student"))
+        await sandbox.fathom.flush()
+        await worker.drain()
+        done = await stream.until("recording.ready")
+        assert done["data"]["status"] == "completed"
+        await asyncio.sleep(0.2)
+        seen = {e["data"]["session_id"] for e in stream.drained()} | {session["id"]}
+        assert seen == {session["id"]}
+
+
+async def test_a_refused_change_publishes_nothing(book, events) -> None:  # type: ignore[no-untyped-def]
+    await book("student", hours_ahead=30)
+    async with events("admin") as stream:
+        await book("child", hours_ahead=30, expect=409)  # rolled back: the slot is taken
+        accepted = await book("child", hours_ahead=60)
+        booked = await stream.until("session.booked")
+        await asyncio.sleep(0.2)
+        later = [e for e in stream.drained() if e["type"] == "session.booked"]
+    assert booked["data"]["session_id"] == accepted["id"]  # the refused one came first, unseen
+    assert later == []
+
+
+async def test_a_reconnect_with_last_event_id_misses_nothing(
+    api, auth, book, events
+) -> None:  # type: ignore[no-untyped-def]
+    first = await book("student")
+    async with events("student") as stream:
+        await api.post(f"/api/sessions/{first['id']}/cancel", json={}, headers=auth("student"))
+        last_seen = (await stream.until("session.cancelled"))["id"]
+    missed = [await book("student", hours_ahead=24 * d) for d in (2, 3)]  # while away
+    async with events("student", **{"Last-Event-ID": str(last_seen)}) as stream:
+        replayed = [await stream.until("session.booked") for _ in missed]
+    assert [e["data"]["session_id"] for e in replayed] == [s["id"] for s in missed]
+
+
+async def test_two_server_processes_share_one_feed(
+    book, settings, database_url, tmp_path, auth
+) -> None:  # type: ignore[no-untyped-def]
+    """A change committed through this server reaches a subscriber of another process."""
+    port = 20000 + uuid.uuid4().int % 20000
+    env = {**os.environ, "DATABASE_URL": database_url, "SUPABASE_JWT_SECRET": JWT_SECRET,
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "PREPSKUL_DATA_DIR": str(tmp_path)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "prepskul.cli", "serve", "--port", str(port), env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as other:
+            for _ in range(150):  # the other process starts
+                with contextlib.suppress(httpx.ConnectError):
+                    if (await other.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            async with EventStream(other, auth("tutor")) as stream:
+                session = await book("student")  # through the test server
+                booked = await stream.until("session.booked")
+        assert booked["data"]["session_id"] == session["id"]
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def test_a_slow_subscriber_is_dropped_instead_of_holding_memory(rt) -> None:  # type: ignore[no-untyped-def]
+    hub = Hub(rt, queue_size=3)
+    profile = type("P", (), {"id": uuid.uuid4(), "role": "student"})()
+    slow = hub.subscribe(profile)  # type: ignore[arg-type]
+    for n in range(10):
+        hub.dispatch(LiveEvent(n, "session.booked", None, frozenset({profile.id}), {}))
+    assert slow.dropped and slow not in hub.subscribers
+    assert slow.queue.qsize() == 1 and slow.queue.get_nowait() is None  # the stream ends
