@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     email_from: str = "PrepSkul <sessions@prepskul.test>"
     fcm_credentials_file: Path | None = None
+    fcm_base_url: str | None = None
 
     # Business knobs, with the defaults the issues name.
     booking_min_notice_minutes: int = 120

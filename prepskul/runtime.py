@@ -16,8 +16,10 @@ from prepskul.db.embedded import EmbeddedPostgres
 from prepskul.db.engine import SessionFactory, make_engine, make_session_factory, plain_dsn
 
 if TYPE_CHECKING:
+    from prepskul.providers.email.client import Mailer
     from prepskul.providers.fapshi.client import FapshiClient
     from prepskul.providers.fathom.client import FathomClient
+    from prepskul.providers.fcm.client import PushClient
     from prepskul.providers.google_calendar.client import CalendarClient
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ class Runtime:
     fapshi: FapshiClient = field(init=False)
     calendar: CalendarClient = field(init=False)
     fathom: FathomClient = field(init=False)
+    mailer: Mailer | None = field(init=False, default=None)  # None: email is off
+    push: PushClient | None = field(init=False, default=None)  # None: push is off
 
     @property
     def plain_dsn(self) -> str:
@@ -107,3 +111,13 @@ def _attach_providers(rt: Runtime) -> None:
         base_url=s.fathom_base_url or rt.sandbox_url("fathom") + "/external/v1",
         api_key=s.fathom_api_key or "sandbox-fathom-key",
     )
+    from prepskul.providers.email.client import Mailer
+    from prepskul.providers.fcm.client import PushClient
+
+    if s.smtp_url:
+        rt.mailer = Mailer(s.smtp_url, s.email_from)
+    if s.fcm_credentials_file:
+        rt.push = PushClient.from_key_file(rt.http, s.fcm_credentials_file,
+                                           s.fcm_base_url or "https://fcm.googleapis.com")
+    elif s.is_sandbox:
+        rt.push = PushClient.sandbox(rt.http, s.fcm_base_url or rt.sandbox_url("fcm"))

@@ -10,8 +10,11 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import httpx
@@ -83,8 +86,44 @@ def port() -> int:
     return _free_port()
 
 
+class Mailbox:
+    """A real SMTP server's inbox (aiosmtpd), which can be told to refuse for a while."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refusing = False
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refusing:
+            return "451 4.3.0 Mailbox temporarily unavailable"
+        self.messages.append(
+            cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(envelope.content)))
+        return "250 OK"
+
+
 @pytest.fixture(scope="session")
-def settings(port: int, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    box, smtp_port = Mailbox(), _free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    yield box, smtp_port
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
+    box = smtp_server[0]
+    box.messages.clear()
+    box.refusing = False
+    return box
+
+
+@pytest.fixture(scope="session")
+def settings(
+    port: int, tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[Mailbox, int]
+) -> Settings:
     return load_settings(
         prepskul_env="sandbox",
         public_base_url=f"http://127.0.0.1:{port}",
@@ -94,6 +133,7 @@ def settings(port: int, tmp_path_factory: pytest.TempPathFactory) -> Settings:
         PREPSKUL_DATA_DIR=Path(tmp_path_factory.mktemp("data")),
         booking_min_notice_minutes=120,
         meet_poll_base_seconds=0.01,
+        smtp_url=f"smtp://127.0.0.1:{smtp_server[1]}",
     )
 
 

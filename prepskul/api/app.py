@@ -16,6 +16,7 @@ from prepskul.api import (
     admin,
     errors,
     events,
+    notifications,
     ops,
     payments,
     people,
@@ -88,7 +89,8 @@ def create_app(
     app.state.hub = Hub(rt)
     errors.install(app)
     for router in (ops.router, people.router, sessions.router, payments.router,
-                   recordings.router, admin.router, webhooks.router, events.router):
+                   recordings.router, admin.router, webhooks.router, events.router,
+                   notifications.router):
         app.include_router(router)
     if mount_fakes if mount_fakes is not None else rt.settings.is_sandbox:
         from prepskul.api import sandbox

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from prepskul.jobs import meetings, payments, recordings
-from prepskul.jobs.notify import notify
+from prepskul.jobs import meetings, notify, payments, recordings
 from prepskul.jobs.worker import Handler, Schedule, Worker
 from prepskul.runtime import Runtime
 
 
 def handlers() -> dict[str, Handler]:
     return {
-        "notify": notify,
+        "notify": notify.notify,
+        "send_email": notify.send_email,
+        "send_push": notify.send_push,
+        "send_reminders": notify.send_reminders,
         "process_fapshi_webhook": payments.process_fapshi_webhook,
         "reconcile_payments": payments.reconcile_payments,
         "expire_payment": payments.expire_payment,
@@ -31,6 +33,7 @@ def schedules(rt: Runtime) -> list[Schedule]:
         Schedule("reconcile_payments", timedelta(seconds=30)),
         Schedule("expire_stale_sessions", timedelta(minutes=5)),
         Schedule("mark_missing_recordings", timedelta(minutes=15)),
+        Schedule("send_reminders", timedelta(minutes=1)),
     ]
 
 

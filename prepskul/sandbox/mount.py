@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from prepskul.providers.fcm.client import SANDBOX_PROJECT
+from prepskul.providers.fcm.client import SANDBOX_TOKEN as FCM_TOKEN
 from prepskul.providers.google_calendar.credentials import SANDBOX_TOKEN
 from prepskul.runtime import Runtime
 from prepskul.sandbox.fapshi import FakeFapshi
 from prepskul.sandbox.fathom import INCLUDES, Destination, FakeFathom
+from prepskul.sandbox.fcm import FakeFcm
 from prepskul.sandbox.google_calendar import FakeCalendar
 from prepskul.sandbox.harness import FakeControls
 
@@ -20,8 +23,10 @@ class Sandbox:
     fapshi: FakeFapshi
     calendar: FakeCalendar
     fathom: FakeFathom
+    fcm: FakeFcm
 
     def reset(self) -> None:
+        self.fcm.reset()
         self.fapshi.reset()
         self.calendar.reset()
         self.fathom.reset()
@@ -46,7 +51,8 @@ def build_sandbox(rt: Runtime) -> Sandbox:
     fathom = FakeFathom(controls=FakeControls(rt.clock),
                         api_key=s.fathom_api_key or "sandbox-fathom-key",
                         default_destination=default)
-    return Sandbox(fapshi=fapshi, calendar=calendar, fathom=fathom)
+    fcm = FakeFcm(controls=FakeControls(rt.clock), token=FCM_TOKEN, project_id=SANDBOX_PROJECT)
+    return Sandbox(fapshi=fapshi, calendar=calendar, fathom=fathom, fcm=fcm)
 
 
 def mount_fakes(app: FastAPI, rt: Runtime, prefix: str) -> Sandbox:
@@ -54,5 +60,6 @@ def mount_fakes(app: FastAPI, rt: Runtime, prefix: str) -> Sandbox:
     app.mount(f"{prefix}/fapshi", sandbox.fapshi.app())
     app.mount(f"{prefix}/google", sandbox.calendar.app())
     app.mount(f"{prefix}/fathom", sandbox.fathom.app())
+    app.mount(f"{prefix}/fcm", sandbox.fcm.app())
     app.state.sandbox = sandbox
     return sandbox

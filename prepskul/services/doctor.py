@@ -163,14 +163,22 @@ async def fathom_webhook(rt: Runtime) -> Check:
 
 
 async def smtp(rt: Runtime) -> Check:
-    if not rt.settings.smtp_url:
-        return Check("email (SMTP)", WARN, "SMTP_URL is not set: no emails are sent",
+    name = "email (SMTP)"
+    if rt.mailer is None:
+        return Check(name, WARN, "SMTP_URL is not set: no emails are sent",
                      "set SMTP_URL=smtp://user:password@host:587", required=False)
-    return ok("email (SMTP)", "SMTP_URL set")
+    try:
+        await rt.mailer.login_check()
+    except Exception as exc:  # any refusal is the answer we report
+        return Check(name, FAIL, f"{rt.mailer.host}:{rt.mailer.port}: {exc}",
+                     "check SMTP_URL's host, port, user and password")
+    return ok(name, f"connected and logged in to {rt.mailer.host}:{rt.mailer.port}")
 
 
 async def push(rt: Runtime) -> Check:
     path = rt.settings.fcm_credentials_file
+    if path is None and rt.push is not None:
+        return ok("push (FCM)", f"sandbox fake at {rt.push.base_url}")
     if path is None:
         return Check("push (FCM)", WARN, "FCM_CREDENTIALS_FILE is not set: no push messages",
                      "download a Firebase service-account key and set FCM_CREDENTIALS_FILE",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from email.message import EmailMessage
 from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, select_autoescape
 
 from prepskul.db.models import TutoringSession
 
@@ -33,3 +36,26 @@ def render(kind: str, language: str, session: TutoringSession, zone: str) -> tup
     local = session.starts_at.astimezone(ZoneInfo(zone))
     when = local.strftime("%d/%m/%Y %H:%M") if lang == "fr" else local.strftime("%Y-%m-%d %H:%M")
     return title, BODIES[lang].format(subject=session.subject, when=when, zone=zone)
+
+
+EMAIL_HTML = Environment(autoescape=select_autoescape(default=True)).from_string(
+    """<!doctype html><html lang="{{ lang }}"><body style="font-family:sans-serif">
+<h2>{{ title }}</h2><p>{{ body }}</p>
+<p><a href="{{ link }}">{{ open }}</a></p>
+<p style="color:#777;font-size:small">PrepSkul</p></body></html>"""
+)
+OPEN = {"en": "Open the session", "fr": "Ouvrir la séance"}
+
+
+def email_message(
+    *, to: str, title: str, body: str, language: str, link: str, message_id: str
+) -> EmailMessage:
+    """A text + HTML email. Its Message-ID derives from the notification, so even a resend
+    after a crash is recognised as the same message by mail clients."""
+    lang = language if language in OPEN else "fr"
+    msg = EmailMessage()
+    msg["To"], msg["Subject"], msg["Message-ID"] = to, title, message_id
+    msg.set_content(f"{body}\n\n{OPEN[lang]}: {link}\n")
+    msg.add_alternative(EMAIL_HTML.render(lang=lang, title=title, body=body, link=link,
+                                          open=OPEN[lang]), subtype="html")
+    return msg

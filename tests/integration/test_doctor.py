@@ -84,3 +84,15 @@ async def test_the_command_exits_non_zero_when_a_required_part_fails(
     code, out = await prepskul(settings, database_url, "doctor")
     assert code == 1
     assert "✘ Google Calendar + Meet" in out and "→ the service account cannot invite" in out
+
+
+async def test_an_unreachable_mail_server_fails_the_email_check(runtime_with) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import _free_port
+
+    rt = await runtime_with(smtp_url=f"smtp://127.0.0.1:{_free_port()}")
+    check = await doctor.smtp(rt)
+    assert check.failed and "SMTP_URL" in check.fix
+
+
+async def test_a_reachable_mail_server_passes(rt, mailbox) -> None:  # type: ignore[no-untyped-def]
+    assert (await doctor.smtp(rt)).outcome == "ok"

@@ -28,4 +28,7 @@ class Notification(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     dedupe_key: Mapped[str] = mapped_column(Text, unique=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when a channel delivered it: a redone job sees it and sends nothing twice.
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()

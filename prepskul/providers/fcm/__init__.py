@@ -1,0 +1,1 @@
+"""Push notifications with Firebase Cloud Messaging (HTTP v1)."""

@@ -1,0 +1,151 @@
+"""Notifications: one in-app row per person and occasion, then email and push as separate
+jobs, so a dead channel never blocks the others. Every step is idempotent: the job's dedupe
+key, the row's unique key, and the per-channel `*_at` stamps."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prepskul.db.models import ChangeEvent, Notification, Profile, TutoringSession
+from prepskul.domain.errors import NotFound
+from prepskul.domain.lifecycle import Status
+from prepskul.jobs import queue
+from prepskul.providers.fcm.client import UnregisteredToken
+from prepskul.runtime import Runtime
+from prepskul.services import feed
+from prepskul.services.messages import email_message, render
+
+REMINDERS = {"24h": timedelta(hours=24), "15min": timedelta(minutes=15)}
+
+
+async def create(rt: Runtime, user_id: uuid.UUID, session_id: uuid.UUID, kind: str,
+                 dedupe_key: str) -> str:
+    async with rt.sessions.begin() as db:
+        person = await db.get(Profile, user_id)
+        session = await db.get(TutoringSession, session_id)
+        if person is None or session is None:
+            return "the person or the session no longer exists"
+        title, body = render(kind, person.language, session, person.time_zone)
+        created = await db.execute(
+            insert(Notification)
+            .values(user_id=user_id, session_id=session_id, kind=kind, title=title, body=body,
+                    data={"status": session.status}, dedupe_key=dedupe_key)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(Notification.id))
+        notification_id = created.scalar_one_or_none()
+        if notification_id is None:
+            return "already notified"
+        db.add(ChangeEvent(type="notification.created", session_id=session_id,
+                           audience=[user_id],
+                           data={"notification_id": str(notification_id), "kind": kind,
+                                 "title": title}))
+        now = rt.clock.now()
+        if rt.mailer and person.notify_email and person.email:
+            await queue.enqueue(db, "send_email", {"notification_id": str(notification_id)},
+                                now=now, dedupe_key=f"email:{notification_id}")
+        if rt.push and person.notify_push and person.push_token:
+            await queue.enqueue(db, "send_push", {"notification_id": str(notification_id)},
+                                now=now, dedupe_key=f"push:{notification_id}")
+        return "notified"
+
+
+async def _unsent(
+    rt: Runtime, notification_id: uuid.UUID, channel: str
+) -> tuple[Notification, Profile, str] | None:
+    """The notification, its person and their address on `channel` (email | push_token),
+    unless that channel already delivered it or the person has no address there."""
+    async with rt.sessions() as db:
+        note = await db.get(Notification, notification_id)
+        person = await db.get(Profile, note.user_id) if note else None
+    stamp = {"email": "emailed_at", "push_token": "pushed_at"}[channel]
+    if note is None or person is None or getattr(note, stamp) is not None:
+        return None
+    address = getattr(person, channel)
+    return (note, person, address) if address else None
+
+
+async def _delivered(rt: Runtime, note: Notification, **stamp: object) -> None:
+    async with rt.sessions.begin() as db:
+        await db.execute(update(Notification).where(Notification.id == note.id).values(**stamp))
+
+
+def session_link(rt: Runtime, session_id: uuid.UUID | None) -> str:
+    return f"{rt.settings.public_base_url.rstrip('/')}/sessions/{session_id}"
+
+
+async def send_email(rt: Runtime, notification_id: uuid.UUID) -> str:
+    assert rt.mailer is not None
+    found = await _unsent(rt, notification_id, "email")
+    if found is None:
+        return "nothing to send"
+    note, person, address = found
+    host = rt.settings.public_base_url.split("//")[-1].split("/")[0]
+    await rt.mailer.send(email_message(
+        to=address, title=note.title, body=note.body, language=person.language,
+        link=session_link(rt, note.session_id), message_id=f"<{note.id}@{host}>"))
+    await _delivered(rt, note, emailed_at=rt.clock.now())
+    return "emailed"
+
+
+async def send_push(rt: Runtime, notification_id: uuid.UUID) -> str:
+    assert rt.push is not None
+    found = await _unsent(rt, notification_id, "push_token")
+    if found is None:
+        return "nothing to send"
+    note, person, address = found
+    try:
+        await rt.push.send(address, note.title, note.body,
+                           {"session_id": str(note.session_id), "kind": note.kind})
+    except UnregisteredToken:
+        async with rt.sessions.begin() as db:  # the app was uninstalled: stop trying
+            await db.execute(update(Profile).where(Profile.id == person.id)
+                             .values(push_token=None))
+        return "device token unregistered: forgotten"
+    await _delivered(rt, note, pushed_at=rt.clock.now())
+    return "pushed"
+
+
+async def due_reminders(rt: Runtime) -> int:
+    """Sessions starting within a reminder's lead time get that reminder, once — unless
+    they were booked after the moment it would have gone out."""
+    now = rt.clock.now()
+    sent = 0
+    async with rt.sessions.begin() as db:
+        for label, lead in REMINDERS.items():
+            sessions = (await db.scalars(select(TutoringSession).where(
+                TutoringSession.status.in_([Status.PAID.value, Status.SCHEDULED.value]),
+                TutoringSession.starts_at > now,
+                TutoringSession.starts_at <= now + lead,
+                TutoringSession.created_at <= TutoringSession.starts_at - lead,
+            ))).all()
+            for session in sessions:
+                await feed.notify_people(db, rt, session, "reminder", occasion=label)
+                sent += 1
+    return sent
+
+
+async def for_user(db: AsyncSession, user: Profile, *, unread: bool, limit: int
+                   ) -> list[Notification]:
+    query = select(Notification).where(Notification.user_id == user.id)
+    if unread:
+        query = query.where(Notification.read_at.is_(None))
+    return list((await db.scalars(query.order_by(Notification.created_at.desc())
+                                  .limit(limit))).all())
+
+
+async def mark_read(db: AsyncSession, rt: Runtime, user: Profile,
+                    notification_id: uuid.UUID | None) -> int:
+    """One notification, or all of them when no id is given."""
+    query = update(Notification).where(Notification.user_id == user.id,
+                                       Notification.read_at.is_(None))
+    if notification_id is not None:
+        if (await db.get(Notification, notification_id)) is None:
+            raise NotFound("notification_not_found", "There is no such notification.")
+        query = query.where(Notification.id == notification_id)
+    result = await db.execute(query.values(read_at=rt.clock.now()))
+    return int(result.rowcount)  # type: ignore[attr-defined]
