@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -14,10 +13,6 @@ from prepskul.services import live
 
 router = APIRouter(prefix="/api", tags=["live"])
 HEARTBEAT_SECONDS = 15
-
-
-def _message(event: live.LiveEvent) -> ServerSentEvent:
-    return ServerSentEvent(data=json.dumps(event.payload), event=event.type, id=str(event.id))
 
 
 @router.get("/events", response_class=EventSourceResponse)
@@ -42,13 +37,13 @@ async def events(
                     yield ServerSentEvent(data="{}", event="reset")
                 for event in await live.replay(rt, user, after):
                     replayed.add(event.id)
-                    yield _message(event)
+                    yield event.frame
             while True:
                 live_event = await subscriber.queue.get()
                 if live_event is None:
                     return  # dropped as too slow: the client reconnects and catches up
                 if live_event.id not in replayed:
-                    yield _message(live_event)
+                    yield live_event.frame
         finally:
             hub.unsubscribe(subscriber)
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 import asyncpg
 from sqlalchemy import delete, select
+from sse_starlette import ServerSentEvent
 
 from prepskul import metrics
 from prepskul.db.models import ChangeEvent, Profile
@@ -28,7 +31,7 @@ log = logging.getLogger(__name__)
 RETENTION = timedelta(days=7)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LiveEvent:
     id: int
     type: str
@@ -42,6 +45,12 @@ class LiveEvent:
                    frozenset(row.audience),
                    {"type": row.type, "session_id": str(row.session_id) if row.session_id
                     else None, "at": row.at.isoformat(), **row.data})
+
+    @cached_property
+    def frame(self) -> bytes:
+        """The SSE frame, encoded once and shared by every subscriber who receives it."""
+        return ServerSentEvent(data=json.dumps(self.payload), event=self.type,
+                               id=str(self.id)).encode()
 
 
 @dataclass(eq=False)

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` (see BENCHMARKS.md). Never run by the test suite."""

@@ -1,0 +1,127 @@
+"""What every benchmark needs: a Postgres (BENCH_DATABASE_URL, or an embedded one), a fresh
+migrated database with the demo people, `prepskul serve` running as in production (one
+uvicorn process, uvloop + httptools), tokens, and percentile arithmetic."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from prepskul.api.auth import mint_token
+from prepskul.db import migrate
+from prepskul.db.embedded import EmbeddedPostgres
+from prepskul.db.engine import make_engine, make_session_factory, plain_dsn
+from prepskul.services.demo import demo_user, seed_demo
+
+JWT_SECRET = "bench-secret-long-enough-for-hs256-signatures"
+FAPSHI_SECRET = "bench-fapshi-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def token(who: str) -> str:
+    user = demo_user(who)
+    return mint_token(JWT_SECRET, user.id, role=user.role, email=user.email)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    """A fresh, migrated database with the demo people; dropped afterwards."""
+    server_url = os.environ.get("BENCH_DATABASE_URL")
+    embedded = None
+    if server_url is None:
+        embedded = EmbeddedPostgres(Path(tempfile.mkdtemp()), delete_on_stop=True)
+        server_url = embedded.url()
+    name = f"prepskul_bench_{uuid.uuid4().hex[:8]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(plain_dsn(server_url))
+        await conn.execute(sql)
+        await conn.close()
+
+    asyncio.run(admin(f"CREATE DATABASE {name}"))
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+
+    async def seed() -> None:
+        engine = make_engine(url, pool_size=1)
+        async with make_session_factory(engine).begin() as db:
+            await seed_demo(db)
+        await engine.dispose()
+
+    asyncio.run(seed())
+    try:
+        yield url
+    finally:
+        asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        if embedded:
+            embedded.stop()
+
+
+@asynccontextmanager
+async def serve(url: str, *, command: str = "serve", extra_env: dict[str, str] | None = None
+                ) -> AsyncIterator[tuple[str, int]]:
+    """`prepskul serve` (or `worker`, …) in its own process; yields (base URL, pid)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DATABASE_URL": url, "SUPABASE_JWT_SECRET": JWT_SECRET,
+           "PUBLIC_BASE_URL": base, "FAPSHI_WEBHOOK_SECRET": FAPSHI_SECRET,
+           "PREPSKUL_DATA_DIR": tempfile.mkdtemp(), **(extra_env or {})}
+    args = [sys.executable, "-m", "prepskul.cli", command]
+    if command == "serve":
+        args += ["--port", str(port)]
+    proc = await asyncio.create_subprocess_exec(
+        *args, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        if command == "serve":
+            async with httpx.AsyncClient() as client:
+                for _ in range(300):
+                    try:
+                        if (await client.get(f"{base}/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.05)
+        yield base, proc.pid
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), timeout=10)
+
+
+def rss_mb(pid: int) -> float:
+    import psutil
+
+    return float(psutil.Process(pid).memory_info().rss / 2**20)
+
+
+def now() -> float:
+    return time.time()
