@@ -167,6 +167,29 @@ async def _closing(rt: Runtime, work: Callable[[Runtime], Awaitable[None]]) -> N
         await rt.close()
 
 
+supabase_app = typer.Typer(help="Supabase integration.", no_args_is_help=True)
+app.add_typer(supabase_app, name="supabase")
+
+
+@supabase_app.command("enable-realtime")
+def supabase_realtime() -> None:
+    """Let the mobile app's Realtime subscriptions see session rows (each person only
+    theirs, by row-level security). Safe to run again."""
+    from prepskul.db.supabase import NotSupabase, enable_realtime
+
+    async def work(rt: Runtime) -> None:
+        try:
+            published = await enable_realtime(rt.engine)
+        except NotSupabase as exc:
+            typer.echo(f"✘ {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo("✔ row-level security on prepskul.sessions: participants only")
+        typer.echo("✔ prepskul.sessions is in the supabase_realtime publication" if published
+                   else "! no supabase_realtime publication: enable Realtime in the dashboard")
+
+    _with_runtime(work)
+
+
 fathom_app = typer.Typer(help="Fathom setup.", no_args_is_help=True)
 webhook_app = typer.Typer(help="Our webhook at Fathom.", no_args_is_help=True)
 fathom_app.add_typer(webhook_app, name="webhook")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +32,10 @@ class Settings(BaseSettings):
 
     prepskul_env: Env = Env.SANDBOX
     database_url: str | None = None
+    # Supabase's pooler in transaction mode (port 6543) cannot keep prepared statements or
+    # LISTEN: say so here, and give the direct (or session-mode) URL for LISTEN.
+    database_pool_mode: Literal["direct", "session", "transaction"] = "direct"
+    database_listen_url: str | None = None
     data_dir: Path = Field(default=Path(".prepskul"), alias="PREPSKUL_DATA_DIR")
     public_base_url: str = "http://127.0.0.1:8000"
 
@@ -81,6 +85,11 @@ class Settings(BaseSettings):
                     "production needs these settings: " + ", ".join(missing)
                     + " (set them, or use PREPSKUL_ENV=sandbox for fakes)"
                 )
+        if self.database_pool_mode == "transaction" and not self.database_listen_url:
+            raise ValueError(
+                "DATABASE_LISTEN_URL is required with DATABASE_POOL_MODE=transaction: "
+                "LISTEN/NOTIFY cannot pass through a transaction pooler; give the direct "
+                "(port 5432) or session-mode connection string")
         if not self.public_base_url.startswith(("http://", "https://")):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return self

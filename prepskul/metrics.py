@@ -13,6 +13,8 @@ PROVIDER_CALLS = Histogram(
     "prepskul_provider_call_seconds", "Calls to providers", ["provider", "operation", "outcome"],
 )
 JOBS = Gauge("prepskul_jobs", "Jobs by status", ["status"])
+INBOX = Gauge("prepskul_webhook_events", "Stored webhook deliveries by provider and state "
+              "(received, processed, failed, rejected)", ["provider", "state"])
 OLDEST_QUEUED = Gauge("prepskul_jobs_oldest_queued_seconds", "Age of the oldest due job")
 SSE_SUBSCRIBERS = Gauge("prepskul_sse_subscribers", "Open /api/events streams in this process")
 ATTENTION = Gauge(

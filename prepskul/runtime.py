@@ -44,7 +44,8 @@ class Runtime:
 
     @property
     def plain_dsn(self) -> str:
-        return plain_dsn(self.database_url)
+        """For LISTEN connections: the direct URL when a transaction pooler is in front."""
+        return plain_dsn(self.settings.database_listen_url or self.database_url)
 
     def sandbox_url(self, provider: str) -> str:
         """Where a fake provider is mounted inside our own server."""
@@ -68,7 +69,7 @@ def build_runtime(
     embedded = None
     if database_url is None:
         database_url, embedded = resolve_database_url(settings)
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, pool_mode=settings.database_pool_mode)
     rt = Runtime(
         settings=settings,
         clock=clock or SystemClock(),

@@ -40,8 +40,11 @@ def sandbox_secret(data_dir: Path) -> str:
 class TokenVerifier:
     JWKS_TTL = 600.0
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, settings: Settings, http: httpx.AsyncClient, *, refetch_pause: float = 10.0
+    ) -> None:
         self._http = http
+        self._refetch_pause = refetch_pause
         self._jwks_url = settings.supabase_jwks_url
         self._secret = settings.supabase_jwt_secret
         if not self._secret and not self._jwks_url and settings.is_sandbox:
@@ -77,7 +80,7 @@ class TokenVerifier:
     async def _refresh(self) -> None:
         assert self._jwks_url
         # A flood of tokens with unknown kids must not become a flood of JWKS fetches.
-        if time.monotonic() - self._fetched_at < 10 and self._keys:
+        if time.monotonic() - self._fetched_at < self._refetch_pause and self._keys:
             return
         response = await self._http.get(self._jwks_url)
         response.raise_for_status()

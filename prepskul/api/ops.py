@@ -49,6 +49,11 @@ async def prometheus(rt: RuntimeDep) -> Response:
                 " WHERE status = 'queued' AND run_at <= now()"
             ))
             metrics.OLDEST_QUEUED.set(float(oldest or 0))
+            for provider, state, n in await db.execute(text(
+                "SELECT provider, state, count(*) FROM prepskul.webhook_events"
+                " GROUP BY provider, state"
+            )):
+                metrics.INBOX.labels(provider, state).set(n)
             for what, sql in ATTENTION_QUERIES.items():
                 metrics.ATTENTION.labels(what).set(await db.scalar(text(sql)) or 0)
     except Exception:  # metrics must answer even when the database does not

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,13 +27,19 @@ def plain_dsn(url: str) -> str:
     return asyncpg_url(url).replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 10, pool_mode: str = "direct") -> AsyncEngine:
+    connect_args: dict[str, Any] = {"server_settings": {"application_name": "prepskul"}}
+    if pool_mode == "transaction":
+        # A transaction pooler hands each transaction to any server connection: prepared
+        # statements must not be cached, and their names must never collide.
+        connect_args |= {"statement_cache_size": 0,
+                         "prepared_statement_name_func": lambda: f"__ps_{uuid.uuid4().hex}__"}
     return create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": "prepskul"}},
+        connect_args=connect_args,
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from prepskul import logs
 from prepskul.jobs import queue
 from prepskul.jobs.errors import GiveUp, RetryLater
 from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
@@ -114,6 +115,15 @@ class Worker:
             return None
 
     async def _run(self, job: queue.ClaimedJob) -> None:
+        # Every log line of this job carries its id (and session), across processes.
+        subject = job.payload.get("session_id") or job.payload.get("event_id") or ""
+        token = logs.request_id.set(f"job-{job.id}{f':{subject}' if subject else ''}")
+        try:
+            await self._attempt(job)
+        finally:
+            logs.request_id.reset(token)
+
+    async def _attempt(self, job: queue.ClaimedJob) -> None:
         outcome: dict[str, Any] = {}
         try:
             handler = self.handlers.get(job.kind)
@@ -136,6 +146,7 @@ class Worker:
         async with self.rt.sessions.begin() as db:
             if not outcome:
                 await queue.complete(db, job, worker=self.name, now=now)
+                log.info("job %s (%s) done on attempt %d", job.id, job.kind, job.attempts)
                 return
             status = await queue.fail(db, job, worker=self.name, now=now, **outcome)
         level = logging.ERROR if status == "dead" else logging.WARNING

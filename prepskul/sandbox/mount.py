@@ -16,6 +16,7 @@ from prepskul.sandbox.fathom import INCLUDES, Destination, FakeFathom
 from prepskul.sandbox.fcm import FakeFcm
 from prepskul.sandbox.google_calendar import FakeCalendar
 from prepskul.sandbox.harness import FakeControls
+from prepskul.sandbox.supabase_auth import FakeSupabaseAuth
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Sandbox:
     calendar: FakeCalendar
     fathom: FakeFathom
     fcm: FakeFcm
+    supabase_auth: FakeSupabaseAuth
 
     def reset(self) -> None:
         self.fcm.reset()
@@ -52,7 +54,8 @@ def build_sandbox(rt: Runtime) -> Sandbox:
                         api_key=s.fathom_api_key or "sandbox-fathom-key",
                         default_destination=default)
     fcm = FakeFcm(controls=FakeControls(rt.clock), token=FCM_TOKEN, project_id=SANDBOX_PROJECT)
-    return Sandbox(fapshi=fapshi, calendar=calendar, fathom=fathom, fcm=fcm)
+    return Sandbox(fapshi=fapshi, calendar=calendar, fathom=fathom, fcm=fcm,
+                   supabase_auth=FakeSupabaseAuth(FakeControls(rt.clock)))
 
 
 def mount_fakes(app: FastAPI, rt: Runtime, prefix: str) -> Sandbox:
@@ -61,5 +64,6 @@ def mount_fakes(app: FastAPI, rt: Runtime, prefix: str) -> Sandbox:
     app.mount(f"{prefix}/google", sandbox.calendar.app())
     app.mount(f"{prefix}/fathom", sandbox.fathom.app())
     app.mount(f"{prefix}/fcm", sandbox.fcm.app())
+    app.mount(f"{prefix}/supabase", sandbox.supabase_auth.app())
     app.state.sandbox = sandbox
     return sandbox

@@ -6,6 +6,7 @@ import uuid
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from prepskul.services.demo import demo_user
 from tests.conftest import JWT_SECRET
@@ -87,3 +88,29 @@ async def test_a_parent_sees_the_sessions_of_a_linked_child(api, auth, book) -> 
         listed = (await api.get("/api/sessions", headers=auth(who))).json()["items"]
         assert [s["id"] for s in listed] == [session["id"]]
     assert (await api.get("/api/sessions", headers=auth("student"))).json()["items"] == []
+
+
+async def test_es256_tokens_are_checked_against_the_projects_jwks_and_keys_rotate(
+    rt, sandbox, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from prepskul.api.auth import AuthError, TokenVerifier
+
+    fake = sandbox.supabase_auth
+    jwks = f"{rt.sandbox_url('supabase')}/auth/v1/.well-known/jwks.json"
+    verifier = TokenVerifier(settings.model_copy(update={"supabase_jwks_url": jwks,
+                                                         "supabase_jwt_secret": None}),
+                             rt.http, refetch_pause=0)
+    sub = uuid.uuid4()
+    identity = await verifier.verify(fake.mint(sub, role="tutor", email="t@x.cm"))
+    assert (identity.sub, identity.role, identity.email) == (sub, "tutor", "t@x.cm")
+    reads = fake.jwks_reads
+    await verifier.verify(fake.mint(sub))
+    assert fake.jwks_reads == reads  # keys are cached, not fetched per request
+    fake.rotate()  # a token with a new kid: the JWKS is fetched again, once
+    assert (await verifier.verify(fake.mint(sub))).sub == sub
+    assert fake.jwks_reads == reads + 1
+    forged = jwt.encode({"sub": str(sub), "aud": "authenticated", "exp": int(time.time()) + 60},
+                        ec.generate_private_key(ec.SECP256R1()),
+                        algorithm="ES256", headers={"kid": fake.current})
+    with pytest.raises(AuthError):
+        await verifier.verify(forged)
