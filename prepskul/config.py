@@ -90,6 +90,10 @@ class Settings(BaseSettings):
                 "DATABASE_LISTEN_URL is required with DATABASE_POOL_MODE=transaction: "
                 "LISTEN/NOTIFY cannot pass through a transaction pooler; give the direct "
                 "(port 5432) or session-mode connection string")
+        for name in ("google_service_account_file", "fcm_credentials_file"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"{name.upper()}: {path} is not a readable file")
         if not self.public_base_url.startswith(("http://", "https://")):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return self

@@ -39,7 +39,7 @@ FAPSHI_SECRET = "fapshi-dashboard-secret"
 FATHOM_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -83,7 +83,7 @@ def _with_database(url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def port() -> int:
-    return _free_port()
+    return free_port()
 
 
 class Mailbox:
@@ -105,7 +105,7 @@ class Mailbox:
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     from aiosmtpd.controller import Controller
 
-    box, smtp_port = Mailbox(), _free_port()
+    box, smtp_port = Mailbox(), free_port()
     controller = Controller(box, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     yield box, smtp_port

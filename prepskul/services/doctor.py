@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 from sqlalchemy import text
 
 from prepskul.db.migrate import current_revision, head_revision
@@ -56,12 +57,21 @@ async def database(rt: Runtime) -> Check:
 
 
 async def public_url(rt: Runtime) -> Check:
-    url = rt.settings.public_base_url
+    """Reachable (we ask our own /healthz through it) and HTTPS; a warning otherwise."""
+    url = rt.settings.public_base_url.rstrip("/")
+    try:
+        reachable = (await rt.http.get(f"{url}/healthz", timeout=5)).status_code == 200
+    except httpx.HTTPError:
+        reachable = False
+    if not reachable:
+        return Check("public URL", WARN, f"{url}/healthz does not answer from here",
+                     "providers must reach PUBLIC_BASE_URL: check DNS, the load balancer and "
+                     "that `serve` runs", required=False)
     if url.startswith("https://"):
-        return ok("public URL", url)
-    return Check("public URL", WARN, f"{url} is not HTTPS",
+        return ok("public URL", f"{url} answers over HTTPS")
+    return Check("public URL", WARN, f"{url} answers, but not over HTTPS",
                  "providers post webhooks here and people open links: serve it over HTTPS "
-                 "and set PUBLIC_BASE_URL", required=not rt.settings.is_sandbox)
+                 "and set PUBLIC_BASE_URL", required=False)
 
 
 async def fapshi(rt: Runtime) -> Check:

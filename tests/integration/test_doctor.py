@@ -87,12 +87,57 @@ async def test_the_command_exits_non_zero_when_a_required_part_fails(
 
 
 async def test_an_unreachable_mail_server_fails_the_email_check(runtime_with) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import _free_port
+    from tests.conftest import free_port
 
-    rt = await runtime_with(smtp_url=f"smtp://127.0.0.1:{_free_port()}")
+    rt = await runtime_with(smtp_url=f"smtp://127.0.0.1:{free_port()}")
     check = await doctor.smtp(rt)
     assert check.failed and "SMTP_URL" in check.fix
 
 
 async def test_a_reachable_mail_server_passes(rt, mailbox) -> None:  # type: ignore[no-untyped-def]
     assert (await doctor.smtp(rt)).outcome == "ok"
+
+
+async def test_readyz_says_not_ready_when_the_database_is_gone(runtime_with) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from prepskul.api.app import create_app
+    from tests.conftest import free_port
+
+    rt = await runtime_with(database_url=f"postgresql://postgres@127.0.0.1:{free_port()}/x")
+    app = create_app(rt, mount_fakes=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://test") as client:
+        ready = await client.get("/readyz")
+        alive = await client.get("/healthz")
+        metrics = await client.get("/metrics")
+    assert (ready.status_code, ready.json()["code"]) == (503, "database_unavailable")
+    assert alive.status_code == 200 and metrics.status_code == 200
+
+
+@pytest.mark.parametrize(("check", "overrides", "fix"), [
+    ("fapshi_webhook", {"prepskul_env": "production", "fapshi_webhook_secret": None},
+     "FAPSHI_WEBHOOK_SECRET"),
+    ("fathom_webhook", {"prepskul_env": "production", "fathom_webhook_secret": None},
+     "prepskul fathom webhook register"),
+])
+async def test_production_only_failures_are_required_there(
+    runtime_with, check: str, overrides: dict[str, Any], fix: str
+) -> None:
+    from prepskul.config import Env
+
+    rt = await runtime_with(**{**overrides, "prepskul_env": Env.PRODUCTION})
+    result = await getattr(doctor, check)(rt)
+    assert result.failed and fix in result.fix
+
+
+async def test_a_public_url_without_https_or_unreachable_is_a_warning(
+    runtime_with, sandbox
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import free_port
+
+    plain = await doctor.public_url(await runtime_with())
+    assert (plain.outcome, plain.failed) == ("warn", False) and "HTTPS" in plain.fix
+    gone = await doctor.public_url(
+        await runtime_with(public_base_url=f"http://127.0.0.1:{free_port()}"))
+    assert gone.outcome == "warn" and "does not answer" in gone.detail
