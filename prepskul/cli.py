@@ -101,6 +101,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
             await seed_demo(db)
         base = settings.public_base_url
         lines = [f"\n  PrepSkul Sessions demo is running at {base}",
+                 f"  Open:          {base}/signin  (pick a demo user)",
                  f"  API docs:      {base}/docs", f"  Health:        {base}/readyz",
                  "", "  Demo users (Bearer tokens, valid 24 h):"]
         for user in DEMO_USERS:

@@ -98,5 +98,17 @@ def create_app(
 
         mount(app, rt, SANDBOX_PREFIX)
         app.include_router(sandbox.router)
+    from fastapi.staticfiles import StaticFiles
+    from starlette.responses import RedirectResponse
+
+    from prepskul.web import pages
+
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
+
+    @app.exception_handler(pages.SignInRequired)
+    async def sign_in_first(_: object, __: pages.SignInRequired) -> RedirectResponse:
+        return RedirectResponse("/signin", status_code=303)
+
     app.add_middleware(RequestIdMiddleware)
     return app

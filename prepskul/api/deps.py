@@ -15,8 +15,10 @@ from prepskul.domain.errors import NotAllowed
 from prepskul.domain.people import Role
 from prepskul.runtime import Runtime
 from prepskul.services.people import profile_for
+from prepskul.web import csrf
 
 bearer = HTTPBearer(auto_error=False)
+SESSION_COOKIE = "prepskul_token"
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -37,7 +39,16 @@ async def current_user(
     db: Annotated[AsyncSession, Depends(get_db, scope="function")],
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Profile:
-    token = creds.credentials if creds else request.cookies.get("prepskul_token")
+    token = creds.credentials if creds else request.cookies.get(SESSION_COOKIE)
+    if creds is None and token and request.method not in ("GET", "HEAD", "OPTIONS"):
+        # A cookie rides along with any cross-site request: API changes made with it must
+        # carry the page's CSRF token in a header (forms are checked by their own field).
+        csrf.check(request, request.headers.get("x-csrf-token"))
+    return await identify(request, db, token)
+
+
+async def identify(request: Request, db: AsyncSession, token: str | None) -> Profile:
+    """The profile behind a token, created on first sight; `AuthError` if there is none."""
     if not token:
         raise AuthError("sign in first: send 'Authorization: Bearer <Supabase access token>'")
     verifier: TokenVerifier = request.app.state.verifier

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from prepskul.api.deps import RuntimeDep, User
@@ -19,23 +19,26 @@ HEARTBEAT_SECONDS = 15
 async def events(
     request: Request, rt: RuntimeDep, user: User,
     last_event_id: Annotated[str | None, Header()] = None,
+    after: Annotated[str | None, Query(alias="last_event_id")] = None,
 ) -> EventSourceResponse:
     """A stream of `{type, session_id, status, …, at}` events, each with its id. Reconnect
-    with `Last-Event-ID` to receive what happened meanwhile; comments every 15 s keep
-    proxies from closing an idle stream."""
+    with `Last-Event-ID` to receive what happened meanwhile — or, for a page's first
+    connection (EventSource cannot send headers), `?last_event_id=` with the id the page was
+    rendered at. Comments every 15 s keep proxies from closing an idle stream."""
     hub: live.Hub = request.app.state.hub
     subscriber = hub.subscribe(user)  # before the replay, so nothing falls in between
-    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+    resume = last_event_id or after
+    after_id = int(resume) if resume and resume.isdigit() else None
 
     async def stream() -> AsyncIterator[Any]:
         try:
             replayed: set[int] = set()
-            if after is not None:
+            if after_id is not None:
                 oldest = await live.oldest_kept(rt)
-                if oldest is not None and oldest > after + 1:
+                if oldest is not None and oldest > after_id + 1:
                     # The log no longer reaches back that far: tell the client to refetch.
                     yield ServerSentEvent(data="{}", event="reset")
-                for event in await live.replay(rt, user, after):
+                for event in await live.replay(rt, user, after_id):
                     replayed.add(event.id)
                     yield event.frame
             while True:

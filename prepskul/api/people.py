@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import ProfileIn, ProfileOut, TutorOut
+from prepskul.domain.pricing import Kind
 from prepskul.services import people
+from prepskul.services.sessions import quote as quote_price
 from prepskul.services.sessions import trial_prices
 
 router = APIRouter(prefix="/api", tags=["people"])
@@ -36,3 +39,12 @@ async def tutors(
                  requires_approval=t.requires_approval, time_zone=t.time_zone)
         for t in await people.list_tutors(db, subject)
     ]
+
+
+@router.get("/tutors/{tutor_id}/quote")
+async def quote(
+    tutor_id: uuid.UUID, db: DB, rt: RuntimeDep, _: User, kind: Kind = Kind.REGULAR,
+    minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 60,
+) -> dict[str, int | str]:
+    """What a session would cost, before booking it (the booking charges the same)."""
+    return {"price_xaf": await quote_price(db, rt, tutor_id, kind, minutes), "currency": "XAF"}

@@ -19,7 +19,8 @@ from functools import cached_property
 from typing import Any
 
 import asyncpg
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sse_starlette import ServerSentEvent
 
 from prepskul import metrics
@@ -158,6 +159,11 @@ async def replay(rt: Runtime, viewer: Profile, after: int, limit: int = 1000) ->
     async with rt.sessions() as db:
         rows = (await db.scalars(query.limit(limit))).all()
     return [LiveEvent.of(r) for r in rows]
+
+
+async def latest_id(db: AsyncSession) -> int:
+    """The newest event's id: a page rendered now resumes its stream from here."""
+    return int(await db.scalar(select(func.max(ChangeEvent.id))) or 0)
 
 
 async def oldest_kept(rt: Runtime) -> int | None:

@@ -90,6 +90,14 @@ async def book(
     return session
 
 
+async def quote(
+    db: AsyncSession, rt: Runtime, tutor_id: uuid.UUID, kind: Kind, minutes: int
+) -> int:
+    """The price before booking, by the same rule the booking will apply."""
+    tutor = await get_tutor(db, tutor_id)
+    return price_xaf(kind, minutes, tutor.hourly_rate_xaf, trial_prices(rt))
+
+
 async def _flush_or_slot_taken(db: AsyncSession) -> None:
     """The exclusion constraint is the real guard against double booking: of two
     concurrent bookings of one slot, the database lets exactly one commit."""

@@ -1,0 +1,265 @@
+"""The pages. Each handler authorises, calls the same service functions as the API, and
+renders; form posts redirect back with a sentence when a rule refuses them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from prepskul.api.auth import AuthError, mint_token, sandbox_secret
+from prepskul.api.deps import DB, SESSION_COOKIE, RuntimeDep, identify
+from prepskul.api.sandbox import record_lesson
+from prepskul.db.models import Payment, Profile
+from prepskul.domain.errors import DomainError, InvalidInput
+from prepskul.domain.people import Role
+from prepskul.domain.pricing import Kind
+from prepskul.services import live, operations, payments, people, recordings
+from prepskul.services import sessions as booking
+from prepskul.services.access import session_for
+from prepskul.services.demo import DEMO_USERS, demo_user
+from prepskul.web import csrf
+from prepskul.web.i18n import status_names, translator
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+STATIC = Path(__file__).parent / "static"
+JOIN_OPENS = timedelta(minutes=10)
+
+
+class SignInRequired(Exception):
+    """Raised by pages when nobody is signed in: answered with a redirect to /signin."""
+
+
+async def page_user(request: Request, db: DB) -> Profile:
+    try:
+        return await identify(request, db, request.cookies.get(SESSION_COOKIE))
+    except AuthError:
+        raise SignInRequired from None
+
+
+PageUser = Annotated[Profile, Depends(page_user)]
+Csrf = Annotated[None, Depends(csrf.form_checked)]
+
+
+async def render_live(request: Request, db: DB, name: str, user: Profile, **context: Any
+                      ) -> Response:
+    """A signed-in page whose live updates resume from the moment it was rendered."""
+    return render(request, name, user, last_event=await live.latest_id(db), **context)
+
+
+def render(request: Request, name: str, user: Profile | None, **context: Any) -> Response:
+    token = csrf.token_for(request)
+    lang = user.language if user else request.cookies.get("prepskul_lang", "fr")
+    zone = ZoneInfo(user.time_zone if user else "Africa/Douala")
+    response = templates.TemplateResponse(request, name, {
+        "user": user, "t": translator(lang), "lang": lang, "csrf": token,
+        "status_names": status_names(lang),
+        "notice": request.query_params.get("notice"),
+        "local": lambda when: when.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+        if lang == "fr" else when.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "sandbox": request.app.state.runtime.settings.is_sandbox, **context})
+    csrf.remember(response, token)
+    return response
+
+
+def back(url: str, notice: str | None = None) -> RedirectResponse:
+    target = f"{url}?notice={quote(notice)}" if notice else url
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    signed_in = request.cookies.get(SESSION_COOKIE)
+    return RedirectResponse("/sessions" if signed_in else "/signin", status_code=303)
+
+
+@router.get("/signin")
+async def signin_page(request: Request) -> Response:
+    return render(request, "signin.html", None, demo_users=DEMO_USERS)
+
+
+@router.post("/signin")
+async def signin(request: Request, rt: RuntimeDep, _: Csrf,
+                 token: Annotated[str, Form()] = "", demo: Annotated[str, Form()] = ""
+                 ) -> Response:
+    if demo:
+        if not rt.settings.is_sandbox:
+            return back("/signin", "Demo users exist only in the sandbox.")
+        user = demo_user(demo)
+        secret = rt.settings.supabase_jwt_secret or sandbox_secret(rt.settings.data_dir)
+        token = mint_token(secret, user.id, role=user.role, email=user.email, name=user.name)
+    try:
+        await request.app.state.verifier.verify(token.strip())
+    except AuthError as exc:
+        return back("/signin", str(exc))
+    response = back("/sessions")
+    response.set_cookie(SESSION_COOKIE, token.strip(), httponly=True, samesite="lax",
+                        secure=rt.settings.public_base_url.startswith("https://"))
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request, _: Csrf) -> Response:
+    response = back("/signin")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.post("/language")
+async def language(request: Request, db: DB, user: PageUser, _: Csrf,
+                   lang: Annotated[str, Form()]) -> Response:
+    await people.update_profile(db, user, {"language": lang})
+    return back(request.headers.get("referer", "/sessions").split("?")[0])
+
+
+@router.get("/sessions")
+async def sessions_page(request: Request, db: DB, user: PageUser) -> Response:
+    rows, _ = await booking.list_sessions(db, user, limit=100)
+    tutors = await people.list_tutors(db)
+    children = await people.children_of(db, user.id) if user.role == Role.PARENT else set()
+    kids = [await db.get(Profile, uuid.UUID(c)) for c in sorted(children)]
+    return await render_live(request, db, "sessions.html", user, sessions=rows, tutors=tutors,
+                             children=kids, can_book=user.role in (Role.STUDENT, Role.PARENT))
+
+
+def _local_input(value: str, zone: str) -> datetime:
+    """A `datetime-local` field is wall-clock time in the person's own zone."""
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(zone))
+    except ValueError:
+        raise InvalidInput("invalid_time", "Pick a date and a time.") from None
+
+
+@router.post("/sessions")
+async def book(request: Request, db: DB, rt: RuntimeDep, user: PageUser,
+               _: Csrf, tutor_id: Annotated[uuid.UUID, Form()],
+               subject: Annotated[str, Form()], starts: Annotated[str, Form()],
+               minutes: Annotated[int, Form()], kind: Annotated[Kind, Form()],
+               student_id: Annotated[str, Form()] = "") -> Response:
+    try:
+        session = await booking.book(db, rt, user, booking.BookingRequest(
+            tutor_id=tutor_id, subject=subject, starts_at=_local_input(starts, user.time_zone),
+            minutes=minutes, kind=kind, student_id=uuid.UUID(student_id) if student_id else None))
+    except DomainError as exc:
+        return back("/sessions", exc.message)
+    return back(f"/sessions/{session.id}")
+
+
+@router.get("/sessions/{session_id}")
+async def session_page(request: Request, session_id: uuid.UUID, db: DB, user: PageUser
+                       ) -> Response:
+    try:
+        session = await session_for(db, user, session_id)
+    except DomainError as exc:
+        return back("/sessions", exc.message)
+    payment = (await db.scalars(select(Payment).where(Payment.session_id == session.id)
+                                .order_by(Payment.created_at.desc()).limit(1))).first()
+    try:
+        notes, items = await recordings.recording_for(db, user, session.id)
+    except DomainError:
+        notes, items = None, []
+    names = {p.id: p.full_name for p in [await db.get(Profile, i) for i in
+                                         (session.tutor_id, session.student_id)] if p}
+    return await render_live(request, db, "session.html", user, s=session, payment=payment,
+                  notes=notes, items=items, names=names, join_opens=session.starts_at - JOIN_OPENS,
+                  is_tutor=user.id == session.tutor_id or user.role == Role.ADMIN,
+                  is_payer=user.id in (session.booked_by_id, session.student_id))
+
+
+async def _act(session_id: uuid.UUID, work: Any) -> Response:
+    """Run one action on a session; a refusal comes back as a sentence on the page."""
+    try:
+        target = await work()
+    except DomainError as exc:
+        return back(f"/sessions/{session_id}", exc.message)
+    return RedirectResponse(target or f"/sessions/{session_id}", status_code=303)
+
+
+@router.post("/sessions/{session_id}/pay")
+async def pay(request: Request, session_id: uuid.UUID, db: DB, rt: RuntimeDep,
+              user: PageUser, _: Csrf, method: Annotated[str, Form()],
+              phone: Annotated[str, Form()] = "") -> Response:
+    async def work() -> str | None:
+        payment = await payments.start_payment(db, rt, user, session_id, method=method,
+                                               phone=phone or None)
+        return payment.link if method == "link" else None
+    return await _act(session_id, work)
+
+
+@router.post("/sessions/{session_id}/{action}")
+async def session_action(request: Request, session_id: uuid.UUID, action: str, db: DB,
+                         rt: RuntimeDep, user: PageUser, _: Csrf,
+                         reason: Annotated[str, Form()] = "",
+                         starts: Annotated[str, Form()] = "") -> Response:
+    async def work() -> str | None:
+        if action == "approve":
+            await booking.approve(db, rt, user, session_id)
+        elif action == "decline":
+            await booking.decline(db, rt, user, session_id, reason)
+        elif action == "cancel":
+            await booking.cancel(db, rt, user, session_id, reason)
+        elif action == "reschedule":
+            await booking.reschedule(db, rt, user, session_id,
+                                     _local_input(starts, user.time_zone), None)
+        elif action == "lesson" and rt.settings.is_sandbox:
+            await record_lesson(db, rt, request.app.state.sandbox, user, session_id)
+        else:
+            raise InvalidInput("unknown_action", "That is not something a session can do.")
+        return None
+    return await _act(session_id, work)
+
+
+@router.post("/action-items/{item_id}")
+async def tick(request: Request, item_id: uuid.UUID, db: DB, rt: RuntimeDep, user: PageUser,
+               _: Csrf, session_id: Annotated[uuid.UUID, Form()],
+               done: Annotated[str, Form()] = "") -> Response:
+    async def work() -> None:
+        await recordings.set_done(db, rt, user, item_id, done == "1")
+    return await _act(session_id, work)
+
+
+@router.get("/ops")
+async def ops_page(request: Request, db: DB, user: PageUser, provider: str = "",
+                   state: str = "", job_status: str = "") -> Response:
+    if user.role != Role.ADMIN:
+        return back("/sessions", "The operations console is for operators.")
+    return await render_live(
+        request, db, "ops.html", user, provider=provider, state=state, job_status=job_status,
+        webhooks=await operations.webhook_events(db, provider=provider or None,
+                                                 state=state or None, limit=100),
+        jobs=await operations.jobs(db, status=job_status or None, limit=100),
+        unassigned=await operations.unassigned_recordings(db),
+        attention=await operations.sessions_needing_attention(db),
+        flagged=await operations.flagged_payments(db))
+
+
+@router.post("/ops/{what}/{item_id}")
+async def ops_action(request: Request, what: str, item_id: str, db: DB, rt: RuntimeDep,
+                     user: PageUser, _: Csrf,
+                     session_id: Annotated[str, Form()] = "") -> Response:
+    if user.role != Role.ADMIN:
+        return back("/sessions", "The operations console is for operators.")
+    try:
+        if what == "webhooks":
+            await operations.replay_webhook(db, rt, int(item_id))
+        elif what == "jobs":
+            await operations.replay_job(db, rt, int(item_id))
+        elif what == "recordings":
+            await recordings.assign(db, rt, uuid.UUID(item_id), uuid.UUID(session_id.strip()))
+        else:
+            raise InvalidInput("unknown_action", "That is not something operators can do.")
+    except DomainError as exc:
+        return back("/ops", exc.message)
+    except ValueError:
+        return back("/ops", "That is not a valid id.")
+    return back("/ops", "Done.")
+

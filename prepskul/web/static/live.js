@@ -1,0 +1,85 @@
+// Live updates for PrepSkul pages: one EventSource on /api/events (the signed-in cookie
+// authenticates it); the session page updates its status and Meet link in place, and the
+// Join button opens from 10 minutes before the start. No framework, no build step.
+(function () {
+  "use strict";
+  const page = document.getElementById("session");
+  const names = JSON.parse(document.getElementById("status-names").textContent);
+  const named = (status) => names[status] || status;
+  const join = document.getElementById("join");
+
+  function refreshJoin() {
+    if (!page || !join) return;
+    const opens = Date.parse(page.dataset.joinOpens);
+    const ready = join.dataset.ready === "yes";
+    const open = ready && Date.now() >= opens;
+    join.setAttribute("aria-disabled", open ? "false" : "true");
+    join.classList.toggle("disabled", !open);
+    const hint = document.getElementById("join-hint");
+    if (hint) hint.hidden = open;
+  }
+  if (join) {
+    join.addEventListener("click", (event) => {
+      if (join.getAttribute("aria-disabled") === "true") event.preventDefault();
+    });
+    refreshJoin();
+    setInterval(refreshJoin, 15000);
+  }
+
+  function onChange(event) {
+    const data = JSON.parse(event.data);
+    document.querySelectorAll(`.badge[data-session="${data.session_id}"]`).forEach((badge) => {
+      badge.textContent = named(data.status);
+    });
+    if (!page || page.dataset.session !== data.session_id) return;
+    const status = document.getElementById("status");
+    if (data.status && status.dataset.status !== data.status) {
+      status.dataset.status = data.status;
+      status.className = "badge " + data.status;
+      status.textContent = named(data.status);
+    }
+    if (data.status && data.status !== "awaiting_payment") {
+      const pay = document.getElementById("pay");  // paid elsewhere: nothing left to pay
+      if (pay) pay.remove();
+    }
+    if (data.meet_link && join) {
+      join.href = data.meet_link;
+      join.dataset.ready = "yes";
+      document.getElementById("join-hint").textContent = join.dataset.soon;
+      refreshJoin();
+    }
+    // The notes and a failed payment's forms are rendered by the server: fetch the page.
+    if (["recording.ready", "payment.failed"].includes(event.type)) {
+      setTimeout(() => window.location.reload(), 300);
+    }
+  }
+
+  // Resume from the moment the page was rendered: nothing that happened in between is lost.
+  const since = document.body.dataset.lastEvent;
+  const stream = new EventSource("/api/events" + (since ? `?last_event_id=${since}` : ""));
+  ["session.paid", "meet.ready", "meet.failed", "session.approved", "session.declined",
+   "session.cancelled", "session.rescheduled", "session.expired", "payment.failed",
+   "recording.ready", "homework.updated"].forEach((type) => stream.addEventListener(type, onChange));
+
+  // Booking form: subjects follow the tutor; the price is quoted by the server.
+  const book = document.getElementById("book");
+  if (book) {
+    const tutor = book.elements.tutor_id, subject = book.elements.subject;
+    const quote = document.getElementById("quote");
+    function subjects() {
+      const option = tutor.selectedOptions[0];
+      subject.replaceChildren(...(option ? option.dataset.subjects.split("|") : []).map((s) => new Option(s, s)));
+    }
+    async function price() {
+      const query = new URLSearchParams({kind: book.elements.kind.value, minutes: book.elements.minutes.value});
+      const answer = await fetch(`/api/tutors/${tutor.value}/quote?${query}`);
+      const body = await answer.json();
+      quote.textContent = answer.ok ? `${body.price_xaf} XAF` : body.message;
+    }
+    tutor.addEventListener("change", () => { subjects(); price(); });
+    book.elements.kind.addEventListener("change", price);
+    book.elements.minutes.addEventListener("change", price);
+    subjects();
+    price();
+  }
+})();
