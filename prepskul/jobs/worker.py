@@ -55,14 +55,16 @@ class Worker:
     lease: timedelta = timedelta(seconds=90)
     batch: int = 8
     poll: float = 1.0
+    concurrency: int = 32  # jobs in flight at once in `run` (they mostly wait on providers)
+
+    async def _claim(self, limit: int) -> list[queue.ClaimedJob]:
+        async with self.rt.sessions.begin() as db:
+            return await queue.claim(db, worker=self.name, now=self.rt.clock.now(),
+                                     lease=self.lease, limit=limit)
 
     async def run_once(self) -> int:
-        """Claim and run one batch; the number of jobs run."""
-        now = self.rt.clock.now()
-        async with self.rt.sessions.begin() as db:
-            jobs = await queue.claim(
-                db, worker=self.name, now=now, lease=self.lease, limit=self.batch
-            )
+        """Claim and run one batch to the end; the number of jobs run."""
+        jobs = await self._claim(self.batch)
         await asyncio.gather(*(self._run(job) for job in jobs))
         return len(jobs)
 
@@ -90,18 +92,37 @@ class Worker:
                 )
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Keep up to `concurrency` jobs in flight: a slot that frees is refilled at once, so
+        one slow provider call never holds up the jobs behind it."""
         wake = asyncio.Event()
         listener = await self._listen(wake)
+        inflight: set[asyncio.Task[None]] = set()
+        next_schedule = 0.0
+
+        def finished(task: asyncio.Task[None]) -> None:
+            inflight.discard(task)
+            wake.set()  # a slot is free
         log.info("worker %s started (%d handlers)", self.name, len(self.handlers))
         try:
             while not stop.is_set():
-                await self.enqueue_schedules()
-                if await self.run_once():
-                    continue
+                loop_time = asyncio.get_running_loop().time()
+                if loop_time >= next_schedule:
+                    await self.enqueue_schedules()
+                    next_schedule = loop_time + 1.0
+                free = self.concurrency - len(inflight)
+                claimed = await self._claim(free) if free > 0 else []
+                for job in claimed:
+                    task = asyncio.create_task(self._run(job))
+                    inflight.add(task)
+                    task.add_done_callback(finished)
+                if claimed and len(claimed) == free:
+                    continue  # more may be due: claim again when a slot frees
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=self.poll)
         finally:
+            if inflight:  # let running jobs finish; any cut short is redone after its lease
+                await asyncio.wait(inflight, timeout=self.lease.total_seconds())
             if listener is not None:
                 await listener.close()
 

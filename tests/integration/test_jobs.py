@@ -158,3 +158,32 @@ async def test_the_worker_wakes_on_notify_without_waiting_for_its_poll(rt) -> No
     await asyncio.wait_for(done.wait(), timeout=5)  # far sooner than the 30 s poll
     stop.set()
     await asyncio.wait_for(task, timeout=5)
+
+
+async def test_a_slow_job_does_not_hold_up_the_jobs_behind_it(rt) -> None:  # type: ignore[no-untyped-def]
+    release = asyncio.Event()
+    done: list[str] = []
+
+    async def handler(ctx: JobContext, payload: dict[str, Any]) -> None:
+        if payload["slow"]:
+            await release.wait()  # a provider that takes its time
+        done.append("slow" if payload["slow"] else "fast")
+
+    async with rt.sessions.begin() as db:
+        await queue.enqueue(db, "probe", {"slow": True}, now=rt.clock.now())
+    stop = asyncio.Event()
+    task = asyncio.create_task(Worker(rt, {"probe": handler}, name="w", concurrency=4,
+                                      poll=0.1).run(stop))
+    await asyncio.sleep(0.3)
+    async with rt.sessions.begin() as db:
+        for _ in range(6):  # more than the free slots: refilled as they finish
+            await queue.enqueue(db, "probe", {"slow": False}, now=rt.clock.now())
+    for _ in range(50):
+        if done.count("fast") == 6:
+            break
+        await asyncio.sleep(0.1)
+    assert done == ["fast"] * 6  # all done while the slow one still waits
+    release.set()
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert done[-1] == "slow"
