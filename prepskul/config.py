@@ -73,7 +73,9 @@ class Settings(BaseSettings):
     trial_price_60_xaf: int = 3500
     reconcile_interval_seconds: int = 300
     recording_missing_after_hours: int = 6
-    max_body_bytes: int = 5 * 1024 * 1024
+    max_body_bytes: int = 5 * 1024 * 1024  # webhooks (a long transcript fits many times)
+    max_api_body_bytes: int = 256 * 1024  # everything else
+    provider_timeout_seconds: float = 15.0
     meet_poll_base_seconds: float = 0.5  # pending conference: re-read after 0.5, 1, 2, 4 s
 
     @model_validator(mode="after")

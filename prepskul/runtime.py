@@ -76,7 +76,8 @@ def build_runtime(
         database_url=database_url,
         engine=engine,
         sessions=make_session_factory(engine),
-        http=httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)),
+        http=httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.provider_timeout_seconds, connect=5.0)),
         embedded=embedded,
     )
     _attach_providers(rt)

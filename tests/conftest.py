@@ -174,6 +174,9 @@ def sandbox(server: Any) -> Sandbox:
 
 @pytest.fixture
 async def api(server: Any, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    from prepskul.api.limits import RejectionLimiter
+
+    server.state.webhook_rejections = RejectionLimiter()  # each test starts unsuspected
     async with httpx.AsyncClient(base_url=settings.public_base_url, timeout=30) as client:
         yield client
 

@@ -25,6 +25,7 @@ from prepskul.api import (
     webhooks,
 )
 from prepskul.api.auth import TokenVerifier
+from prepskul.api.limits import BodyLimit, RejectionLimiter
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
 from prepskul.services.live import Hub
 
@@ -87,6 +88,7 @@ def create_app(
     app.state.runtime = rt
     app.state.verifier = TokenVerifier(rt.settings, rt.http)
     app.state.hub = Hub(rt)
+    app.state.webhook_rejections = RejectionLimiter()
     errors.install(app)
     for router in (ops.router, people.router, sessions.router, payments.router,
                    recordings.router, admin.router, webhooks.router, events.router,
@@ -110,5 +112,7 @@ def create_app(
     async def sign_in_first(_: object, __: pages.SignInRequired) -> RedirectResponse:
         return RedirectResponse("/signin", status_code=303)
 
+    app.add_middleware(BodyLimit, default=rt.settings.max_api_body_bytes,
+                       webhooks=rt.settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app

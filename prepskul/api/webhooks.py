@@ -11,29 +11,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.api.deps import DB, RuntimeDep
 from prepskul.api.errors import problem
+from prepskul.api.limits import RejectionLimiter
 from prepskul.providers.fathom.signatures import BadSignature, verify
 from prepskul.services import inbox
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 
 TRANS_ID = re.compile(r"^[A-Za-z0-9]{8,10}$")
-
-
-async def read_body(request: Request, limit: int) -> bytes | None:
-    """The raw body, or None once it passes `limit` bytes (read no further)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def parse_object(body: bytes) -> dict[str, Any] | None:
@@ -48,26 +36,41 @@ def source_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+async def refuse(db: AsyncSession, request: Request, delivery: inbox.Delivery, *, status: int,
+                 code: str, message: str, reason: str, delivery_key: str = "-") -> JSONResponse:
+    """Keep the refused delivery as evidence and answer 4xx — unless its source keeps
+    sending refused deliveries: then 429, and nothing more is written for it. Deliveries
+    that verify never get here, so the real provider is never slowed, however bursty."""
+    limiter: RejectionLimiter = request.app.state.webhook_rejections
+    if limiter.blocked(delivery.source_ip):
+        response = problem(429, "too_many_rejections",
+                           "Too many refused deliveries from this address; wait a minute.")
+        response.headers["Retry-After"] = "60"
+        return response
+    limiter.refused(delivery.source_ip)
+    await inbox.reject(db, delivery, reason=reason, delivery_key=delivery_key)
+    return problem(status, code, message)
+
+
 @router.post("/fapshi", status_code=200)
 async def fapshi(request: Request, db: DB, rt: RuntimeDep) -> JSONResponse:
     """Fapshi posts a Transaction when its status becomes SUCCESSFUL, FAILED or EXPIRED. The
     body is only a hint: the job asks Fapshi's payment-status API what is true."""
-    body = await read_body(request, rt.settings.max_body_bytes)
-    if body is None:
-        return problem(413, "too_large", "A Fapshi webhook is a few hundred bytes; this is not.")
+    body = await request.body()  # size already bounded by the BodyLimit middleware
     delivery = inbox.Delivery("fapshi", request.headers, body, source_ip(request))
     secret = rt.settings.fapshi_webhook_secret
     if secret and not secrets.compare_digest(
         request.headers.get("x-wh-secret", "").encode(), secret.encode()
     ):
-        await inbox.reject(db, delivery, reason="x-wh-secret missing or wrong")
-        return problem(401, "bad_webhook_secret", "The x-wh-secret header does not match.")
+        return await refuse(db, request, delivery, status=401, code="bad_webhook_secret",
+                            message="The x-wh-secret header does not match.",
+                            reason="x-wh-secret missing or wrong")
     tx = parse_object(body)
     trans_id, status = (tx or {}).get("transId"), (tx or {}).get("status")
     if not (isinstance(trans_id, str) and TRANS_ID.match(trans_id) and isinstance(status, str)):
-        await inbox.reject(db, delivery, reason="not a Fapshi transaction")
-        return problem(400, "invalid_webhook",
-                       "Expected a JSON Fapshi transaction with 'transId' and 'status'.")
+        return await refuse(db, request, delivery, status=400, code="invalid_webhook",
+                            message="Expected a JSON Fapshi transaction with 'transId' and "
+                            "'status'.", reason="not a Fapshi transaction")
     # One webhook per status change: the same (transId, status) again is a duplicate.
     _, new = await inbox.accept(db, rt, delivery, delivery_key=f"{trans_id}:{status[:20]}")
     return JSONResponse({"received": True, "duplicate": not new})
@@ -77,21 +80,20 @@ async def fapshi(request: Request, db: DB, rt: RuntimeDep) -> JSONResponse:
 async def fathom(request: Request, db: DB, rt: RuntimeDep) -> JSONResponse:
     """`new_meeting_content_ready`: a bare Meeting object, signed (Standard Webhooks).
     Resends keep their `webhook-id`, which makes them no-ops."""
-    body = await read_body(request, rt.settings.max_body_bytes)
-    if body is None:
-        return problem(413, "too_large", "A Fathom webhook over 5 MB is not one we accept.")
+    body = await request.body()  # size already bounded by the BodyLimit middleware
     delivery = inbox.Delivery("fathom", request.headers, body, source_ip(request))
     try:
         verify(body, request.headers, rt.settings.fathom_secrets)
     except BadSignature as exc:
-        await inbox.reject(db, delivery, reason=f"signature: {exc}",
-                           delivery_key=request.headers.get("webhook-id", "-"))
-        return problem(401, "bad_signature", f"The webhook signature is not valid: {exc}.")
+        return await refuse(db, request, delivery, status=401, code="bad_signature",
+                            message=f"The webhook signature is not valid: {exc}.",
+                            reason=f"signature: {exc}",
+                            delivery_key=request.headers.get("webhook-id", "-"))
     meeting = parse_object(body)
     if meeting is None or not isinstance(meeting.get("recording_id"), int):
-        await inbox.reject(db, delivery, reason="not a Fathom meeting")
-        return problem(400, "invalid_webhook",
-                       "Expected a JSON Fathom meeting with an integer 'recording_id'.")
+        return await refuse(db, request, delivery, status=400, code="invalid_webhook",
+                            message="Expected a JSON Fathom meeting with an integer "
+                            "'recording_id'.", reason="not a Fathom meeting")
     _, new = await inbox.accept(db, rt, delivery,
                                 delivery_key=request.headers["webhook-id"][:200])
     return JSONResponse({"received": True, "duplicate": not new})

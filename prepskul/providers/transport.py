@@ -8,13 +8,15 @@ import asyncio
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from prepskul import metrics
 from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
 
+M = TypeVar("M", bound=BaseModel)
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_INLINE_WAIT = 5.0
 
@@ -43,7 +45,7 @@ async def call(
     json: Any = None,
     params: Mapping[str, Any] | None = None,
     attempts: int = 3,
-    timeout: float = 15.0,  # noqa: ASYNC109
+    timeout: float | None = None,  # noqa: ASYNC109
     ok: tuple[int, ...] = (200, 201, 204),
 ) -> httpx.Response:
     """The response when its status is in `ok`; otherwise a typed error. Statuses the
@@ -53,7 +55,8 @@ async def call(
         started = time.perf_counter()
         try:
             response = await http.request(
-                method, url, headers=headers, json=json, params=params, timeout=timeout
+                method, url, headers=headers, json=json, params=params,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )
         except httpx.TransportError as exc:
             _observe(provider, operation, "network", started)
@@ -99,3 +102,25 @@ def json_message(response: httpx.Response, *keys: str) -> str:
         if isinstance(node, str) and node:
             return node
     return f"HTTP {response.status_code}"
+
+
+def json_body(provider: str, operation: str, response: httpx.Response) -> Any:
+    """The answer's JSON; an answer that is not JSON (a proxy's HTML page, a truncated body)
+    is a passing fault to retry, with a reason an operator can read."""
+    try:
+        return response.json()
+    except ValueError:
+        raise RetryableProviderError(
+            provider, f"{operation}: answered something that is not JSON: "
+            f"{response.text[:120]!r}", status=response.status_code) from None
+
+
+def parsed(provider: str, operation: str, response: httpx.Response, model: type[M]) -> M:
+    """The answer as `model`; a well-formed answer of the wrong shape is retryable too."""
+    try:
+        return model.model_validate(json_body(provider, operation, response))
+    except ValidationError as exc:
+        raise RetryableProviderError(
+            provider, f"{operation}: unexpected answer: {exc.errors()[0]['msg']} at "
+            f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}",
+            status=response.status_code) from None

@@ -8,7 +8,7 @@ import httpx
 
 from prepskul.providers.errors import PermanentProviderError
 from prepskul.providers.fapshi.models import Initiated, Transaction
-from prepskul.providers.transport import call, json_message
+from prepskul.providers.transport import call, json_body, json_message, parsed
 
 PROVIDER = "fapshi"
 
@@ -41,7 +41,7 @@ class FapshiClient:
         # Creating a transaction is not idempotent at Fapshi: no inline retries, the
         # caller's job retries after checking what exists.
         response = await self._call("initiate-pay", "POST", "/initiate-pay", json=body, attempts=1)
-        return Initiated.model_validate(response.json())
+        return parsed(PROVIDER, "initiate", response, Initiated)
 
     async def direct_pay(
         self, *, amount: int, phone: str, external_id: str, medium: str | None = None,
@@ -52,11 +52,11 @@ class FapshiClient:
                          "medium": medium, "name": name, "email": email, "userId": user_id,
                          "message": message})
         response = await self._call("direct-pay", "POST", "/direct-pay", json=body, attempts=1)
-        return Initiated.model_validate(response.json())
+        return parsed(PROVIDER, "initiate", response, Initiated)
 
     async def payment_status(self, trans_id: str) -> Transaction:
         response = await self._call("payment-status", "GET", f"/payment-status/{trans_id}")
-        return Transaction.model_validate(response.json())
+        return parsed(PROVIDER, "payment-status", response, Transaction)
 
     async def expire_pay(self, trans_id: str) -> Transaction | None:
         """Expire a checkout link; None when it had already expired (400 from Fapshi)."""
@@ -67,16 +67,16 @@ class FapshiClient:
             if "expired" in _message(response).lower():
                 return None
             raise PermanentProviderError(PROVIDER, f"expire-pay: {_message(response)}", status=400)
-        return Transaction.model_validate(response.json())
+        return parsed(PROVIDER, "expire-pay", response, Transaction)
 
     async def search(self, **filters: str | int) -> list[Transaction]:
         response = await self._call("search", "GET", "/search", params=filters)
-        return [Transaction.model_validate(t) for t in response.json()]
+        return [Transaction.model_validate(t) for t in json_body(PROVIDER, "search", response)]
 
     async def balance(self) -> dict[str, Any]:
         """A harmless authenticated call (used by `doctor` to check credentials)."""
         response = await self._call("balance", "GET", "/balance")
-        body: dict[str, Any] = response.json()
+        body: dict[str, Any] = json_body(PROVIDER, "balance", response)
         return body
 
 

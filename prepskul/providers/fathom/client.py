@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from prepskul.providers.transport import call, json_message
+from prepskul.providers.transport import call, json_body, json_message
 
 PROVIDER = "fathom"
 
@@ -31,7 +31,7 @@ class FathomClient:
             self._http, PROVIDER, operation, "GET", f"{self.base_url}{path}",
             headers=self._headers, params=params or None, error_message=_message,
         )
-        body: dict[str, Any] = response.json()
+        body: dict[str, Any] = json_body(PROVIDER, operation, response)
         return body
 
     async def meetings(self, **filters: Any) -> AsyncIterator[dict[str, Any]]:
@@ -79,7 +79,7 @@ class FathomClient:
             self._http, PROVIDER, "webhooks.create", "POST", f"{self.base_url}/webhooks",
             headers=self._headers, json=body, error_message=_message, attempts=1,
         )
-        created: dict[str, Any] = response.json()
+        created: dict[str, Any] = json_body(PROVIDER, "webhooks.create", response)
         return created
 
     async def delete_webhook(self, webhook_id: str) -> None:

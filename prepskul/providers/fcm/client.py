@@ -11,7 +11,7 @@ import httpx
 
 from prepskul.providers.errors import PermanentProviderError
 from prepskul.providers.google_calendar.credentials import GoogleAuthToken, StaticToken, TokenSource
-from prepskul.providers.transport import call, json_message
+from prepskul.providers.transport import call, json_body, json_message
 
 PROVIDER = "fcm"
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
@@ -70,4 +70,4 @@ class PushClient:
             if "UNREGISTERED" in exc.message or exc.status == 404:
                 raise UnregisteredToken(PROVIDER, exc.message, status=exc.status) from None
             raise
-        return str(response.json().get("name", ""))
+        return str(json_body(PROVIDER, "messages.send", response).get("name", ""))

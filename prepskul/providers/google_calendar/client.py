@@ -9,7 +9,7 @@ import httpx
 
 from prepskul.providers.errors import PermanentProviderError
 from prepskul.providers.google_calendar.credentials import TokenSource
-from prepskul.providers.transport import call, json_message
+from prepskul.providers.transport import call, json_body, json_message
 
 PROVIDER = "google_calendar"
 RATE_LIMIT_REASONS = frozenset({"userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded"})
@@ -71,12 +71,12 @@ class CalendarClient:
         )
         if response.status_code == 409:
             return await self.get_event(body["id"])
-        event: dict[str, Any] = response.json()
+        event: dict[str, Any] = json_body(PROVIDER, "events", response)
         return event
 
     async def get_event(self, event_id: str) -> dict[str, Any]:
         response = await self._call("events.get", "GET", self._events(event_id))
-        event: dict[str, Any] = response.json()
+        event: dict[str, Any] = json_body(PROVIDER, "events", response)
         return event
 
     async def patch_event(self, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -84,7 +84,7 @@ class CalendarClient:
             "events.patch", "PATCH", self._events(event_id),
             params={"conferenceDataVersion": 1, "sendUpdates": "all"}, json=body,
         )
-        event: dict[str, Any] = response.json()
+        event: dict[str, Any] = json_body(PROVIDER, "events", response)
         return event
 
     async def delete_event(self, event_id: str) -> None:
