@@ -6,11 +6,16 @@ import json
 import time
 from collections import deque
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """An HTTP error, so that FastAPI's body parsing (which turns other read errors into
+    400s) lets it through as the 413 it is."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is over {limit // 1024} KB.")
 
 
 class BodyLimit:
@@ -37,7 +42,7 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise _TooLarge
+                raise _TooLarge(limit)
             return message
 
         async def tracked(message: Message) -> None:

@@ -1,0 +1,146 @@
+"""The security review, executable: who may call what (role × endpoint ⇒ status, for every
+operation in the OpenAPI document), secrets that never leak, and secret comparisons that
+take constant time."""
+
+import json
+import re
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from prepskul.db.models import WebhookEvent
+from tests.conftest import FAPSHI_SECRET, FATHOM_SECRET, JWT_SECRET
+from tests.integration.test_fathom_webhook import meeting, signed
+
+ROLES = ("anon", "outsider", "student", "tutor", "admin")  # outsider: an unrelated student
+ANY = {"anon": 200, "outsider": 200, "student": 200, "tutor": 200, "admin": 200}
+SIGNED_IN = {**ANY, "anon": 401}
+PARTICIPANTS = {**SIGNED_IN, "outsider": 404}
+OPERATORS = {"anon": 401, "outsider": 403, "student": 403, "tutor": 403, "admin": 200}
+UNKNOWN = str(uuid.uuid4())
+
+# (method, path) ⇒ (body or None, expected status per role)
+TABLE: dict[tuple[str, str], tuple[Any, dict[str, int]]] = {
+    ("GET", "/healthz"): (None, ANY),
+    ("GET", "/readyz"): (None, ANY),
+    ("GET", "/metrics"): (None, ANY),
+    ("GET", "/api/me"): (None, SIGNED_IN),
+    ("PATCH", "/api/me"): ({}, SIGNED_IN),
+    ("GET", "/api/tutors"): (None, SIGNED_IN),
+    ("GET", "/api/tutors/{tutor_id}/quote"): (None, SIGNED_IN),
+    ("GET", "/api/sessions"): (None, SIGNED_IN),
+    ("POST", "/api/sessions"): ("booking", {**SIGNED_IN, "outsider": 201, "student": 201,
+                                            "tutor": 403, "admin": 403}),
+    ("GET", "/api/sessions/{session_id}"): (None, PARTICIPANTS),
+    ("POST", "/api/sessions/{session_id}/approve"): (
+        {}, {**PARTICIPANTS, "student": 403, "tutor": 409, "admin": 409}),
+    ("POST", "/api/sessions/{session_id}/decline"): (
+        {"reason": "busy"}, {**PARTICIPANTS, "student": 403, "tutor": 409, "admin": 409}),
+    ("POST", "/api/sessions/{session_id}/cancel"): ({"reason": "ill"}, PARTICIPANTS),
+    ("POST", "/api/sessions/{session_id}/reschedule"): ("move", PARTICIPANTS),
+    ("POST", "/api/sessions/{session_id}/payments"): (
+        {"method": "link"}, {**PARTICIPANTS, "student": 201, "tutor": 403, "admin": 201}),
+    ("GET", "/api/sessions/{session_id}/recording"): (None, {**PARTICIPANTS, "student": 404,
+                                                              "tutor": 404, "admin": 404}),
+    ("PATCH", "/api/action-items/{item_id}"): (
+        {"done": True}, {**SIGNED_IN, "outsider": 404, "student": 404, "tutor": 404,
+                         "admin": 404}),
+    ("GET", "/api/admin/webhooks"): (None, OPERATORS),
+    ("POST", "/api/admin/webhooks/{event_id}/replay"): (None, {**OPERATORS, "admin": 404}),
+    ("GET", "/api/admin/jobs"): (None, OPERATORS),
+    ("POST", "/api/admin/jobs/{job_id}/replay"): (None, {**OPERATORS, "admin": 409}),
+    ("GET", "/api/admin/payments/flagged"): (None, OPERATORS),
+    ("GET", "/api/admin/sessions/attention"): (None, OPERATORS),
+    ("GET", "/api/admin/recordings/unassigned"): (None, OPERATORS),
+    ("POST", "/api/admin/recordings/{recording_id}/assign"): (
+        "assign", {**OPERATORS, "admin": 404}),
+    ("POST", "/api/webhooks/fapshi"): ({"transId": "ABCDEFGH", "status": "SUCCESSFUL"},
+                                       dict.fromkeys(ROLES, 401)),  # no secret: refused
+    ("POST", "/api/webhooks/fathom"): ({"recording_id": 1}, dict.fromkeys(ROLES, 401)),
+    ("GET", "/api/events"): (None, SIGNED_IN),
+    ("GET", "/api/notifications"): (None, SIGNED_IN),
+    ("POST", "/api/notifications/{notification_id}/read"): (
+        None, {**SIGNED_IN, "outsider": 404, "student": 404, "tutor": 404, "admin": 404}),
+    ("POST", "/api/notifications/read-all"): (None, SIGNED_IN),
+    ("POST", "/api/sandbox/sessions/{session_id}/lesson"): (
+        None, {**PARTICIPANTS, "student": 409, "tutor": 409, "admin": 409}),
+}
+
+
+def test_every_operation_in_the_openapi_document_has_a_rule(server: Any) -> None:
+    published = {(method.upper(), path) for path, operations in server.openapi()["paths"].items()
+                 for method in operations}
+    assert published == set(TABLE), "add the new route to TABLE with who may call it"
+
+
+def _headers(auth: Any, role: str) -> dict[str, str]:
+    return {} if role == "anon" else auth({"outsider": "child"}.get(role, role))
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(TABLE), ids=lambda v: str(v))
+async def test_who_may_call_what(api: httpx.AsyncClient, auth: Any, book: Any, clock: Any,
+                                 method: str, path: str) -> None:
+    body, expected = TABLE[(method, path)]
+    for n, role in enumerate(ROLES):
+        session = await book("student", hours_ahead=24 + 2 * n)  # a fresh one each time
+        url = path.format(session_id=session["id"], tutor_id=session["tutor_id"],
+                          item_id=UNKNOWN, event_id=987654, job_id=987654,
+                          recording_id=UNKNOWN, notification_id=UNKNOWN)
+        payload = {
+            "booking": {"tutor_id": session["tutor_id"], "subject": "Physics", "minutes": 60,
+                        "starts_at": (clock.now() + timedelta(days=40 + n)).isoformat()},
+            "move": {"starts_at": (clock.now() + timedelta(days=60 + n)).isoformat()},
+            "assign": {"session_id": session["id"]},
+        }.get(body, body) if isinstance(body, str) else body
+        headers = _headers(auth, role)
+        if path == "/api/events":
+            async with api.stream(method, url, headers=headers) as response:
+                status = response.status_code
+        else:
+            response = await api.request(method, url, json=payload, headers=headers)
+            status = response.status_code
+            assert response.headers["content-type"].startswith(("application/json",
+                                                                "text/plain")), url
+        assert status == expected[role], (method, path, role, status)
+
+
+async def test_secrets_never_reach_logs_answers_or_the_inbox(
+    api: httpx.AsyncClient, auth: Any, book: Any, pay: Any, checkout: Any, worker: Any,
+    rt: Any, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("DEBUG")
+    token = auth("student")["Authorization"].removeprefix("Bearer ")
+    answers = []
+    session = await book("student")
+    await checkout(await pay(session))
+    body = json.dumps(meeting(None)).encode()
+    answers.append(await api.post("/api/webhooks/fathom", content=body, headers=signed(body)))
+    answers.append(await api.post("/api/webhooks/fathom", content=body, headers={
+        **signed(body), "webhook-signature": f"v1,{FATHOM_SECRET}"}))  # a secret pasted wrong
+    answers.append(await api.post("/api/webhooks/fapshi", json={"transId": "ABCDEFGH",
+                   "status": "SUCCESSFUL"}, headers={"x-wh-secret": FAPSHI_SECRET + "x"}))
+    answers.append(await api.get("/api/me", headers={"Authorization": f"Bearer {token}x"}))
+    await worker.drain()
+    async with rt.sessions() as db:
+        stored = [json.dumps(e.headers) for e in (await db.scalars(select(WebhookEvent))).all()]
+    secrets = [JWT_SECRET, FAPSHI_SECRET, FATHOM_SECRET, FATHOM_SECRET.removeprefix("whsec_"),
+               token, "FAK_TEST_sandbox", "sandbox-fathom-key", "sandbox-google-token"]
+    places = {"logs": caplog.text, "answers": " ".join(a.text for a in answers),
+              "inbox headers": " ".join(stored)}
+    for where, text in places.items():
+        for secret in secrets:
+            assert secret not in text, f"a secret leaked into {where}"
+    assert stored and all("x-wh-secret" not in h and "authorization" not in h for h in stored)
+
+
+def test_secrets_are_only_ever_compared_in_constant_time() -> None:
+    source = "\n".join(p.read_text() for p in Path("prepskul").rglob("*.py"))
+    naive = re.findall(r"(?:secret|api_key|apikey|token)\w*\s*(?:==|!=)\s*\w+|"
+                       r"\w+\s*(?:==|!=)\s*\w*(?:secret|api_key|apikey)\b", source)
+    assert naive == [], naive
+    assert source.count("compare_digest") >= 4
