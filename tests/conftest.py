@@ -92,6 +92,14 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refusing = False
+        self.stall = 0.0  # seconds to hang on RCPT TO: a sender can be killed mid-send
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        if self.stall:
+            await asyncio.sleep(self.stall)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refusing:
@@ -117,6 +125,7 @@ def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
     box = smtp_server[0]
     box.messages.clear()
     box.refusing = False
+    box.stall = 0.0
     return box
 
 
