@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from prepskul.domain.errors import Conflict, InvalidInput, NotAllowed
 from prepskul.domain.people import Role
@@ -44,6 +44,9 @@ def check_slot(starts_at: datetime, minutes: int, now: datetime, rules: BookingR
             "invalid_duration",
             f"A session lasts between {MIN_MINUTES} and {MAX_MINUTES} minutes, not {minutes}.",
         )
+    # Work in UTC instants: Python adds a timedelta to a zoned time on the wall clock, which
+    # across a daylight-saving change would make a "60-minute" lesson last 0 or 120.
+    starts_at = starts_at.astimezone(UTC)
     if starts_at < now + rules.min_notice:
         hours = rules.min_notice.total_seconds() / 3600
         raise InvalidInput(

@@ -6,11 +6,13 @@ import contextlib
 import os
 import sys
 import uuid
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 
 from prepskul.services.live import Hub, LiveEvent
-from tests.conftest import JWT_SECRET, EventStream
+from tests.conftest import FAPSHI_SECRET, FATHOM_SECRET, JWT_SECRET, EventStream, free_port
 
 
 async def test_a_subscriber_sees_paid_then_meet_link_then_completed_and_nothing_else(
@@ -62,30 +64,36 @@ async def test_a_reconnect_with_last_event_id_misses_nothing(
     assert [e["data"]["session_id"] for e in replayed] == [s["id"] for s in missed]
 
 
-async def test_two_server_processes_share_one_feed(
-    book, settings, database_url, tmp_path, auth
-) -> None:  # type: ignore[no-untyped-def]
-    """A change committed through this server reaches a subscriber of another process."""
-    port = 20000 + uuid.uuid4().int % 20000
+@contextlib.asynccontextmanager
+async def start_serve(database_url: str, data_dir: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """Another `prepskul serve` process on the same database; a client for it."""
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "SUPABASE_JWT_SECRET": JWT_SECRET,
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "PREPSKUL_DATA_DIR": str(tmp_path)}
+           "FATHOM_WEBHOOK_SECRET": FATHOM_SECRET, "FAPSHI_WEBHOOK_SECRET": FAPSHI_SECRET,
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "PREPSKUL_DATA_DIR": str(data_dir)}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "prepskul.cli", "serve", "--port", str(port), env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as other:
-            for _ in range(150):  # the other process starts
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(150):
                 with contextlib.suppress(httpx.ConnectError):
-                    if (await other.get("/healthz")).status_code == 200:
+                    if (await client.get("/healthz")).status_code == 200:
                         break
                 await asyncio.sleep(0.1)
-            async with EventStream(other, auth("tutor")) as stream:
-                session = await book("student")  # through the test server
-                booked = await stream.until("session.booked")
-        assert booked["data"]["session_id"] == session["id"]
+            yield client
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def test_two_server_processes_share_one_feed(book, database_url, tmp_path, auth) -> None:  # type: ignore[no-untyped-def]
+    """A change committed through this server reaches a subscriber of another process."""
+    async with start_serve(database_url, tmp_path) as other, \
+            EventStream(other, auth("tutor")) as stream:
+        session = await book("student")  # through the test server
+        booked = await stream.until("session.booked")
+    assert booked["data"]["session_id"] == session["id"]
 
 
 async def test_a_slow_subscriber_is_dropped_instead_of_holding_memory(rt) -> None:  # type: ignore[no-untyped-def]
