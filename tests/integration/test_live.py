@@ -12,7 +12,14 @@ from typing import Any
 import httpx
 
 from prepskul.services.live import Hub, LiveEvent
-from tests.conftest import FAPSHI_SECRET, FATHOM_SECRET, JWT_SECRET, EventStream, free_port
+from tests.conftest import (
+    FAPSHI_SECRET,
+    FATHOM_SECRET,
+    JWT_SECRET,
+    EventStream,
+    free_port,
+    wait_until_up,
+)
 
 
 async def test_a_subscriber_sees_paid_then_meet_link_then_completed_and_nothing_else(
@@ -76,11 +83,7 @@ async def start_serve(database_url: str, data_dir: Any) -> AsyncIterator[httpx.A
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            for _ in range(150):
-                with contextlib.suppress(httpx.ConnectError):
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
+            await wait_until_up(client)
             yield client
     finally:
         proc.terminate()
