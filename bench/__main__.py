@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import fanout
+from bench import fanout, ingest
 from bench.harness import database
 
-BENCHES = {"fanout": fanout.run}
+BENCHES = {"ingest": ingest.run, "fanout": fanout.run}
 
 
 def table(results: dict[str, Any]) -> str:

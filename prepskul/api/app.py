@@ -27,6 +27,7 @@ from prepskul.api import (
 from prepskul.api.auth import TokenVerifier
 from prepskul.api.limits import BodyLimit, RejectionLimiter
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
+from prepskul.services.inbox_writer import InboxWriter
 from prepskul.services.live import Hub
 
 
@@ -88,6 +89,7 @@ def create_app(
     app.state.runtime = rt
     app.state.verifier = TokenVerifier(rt.settings, rt.http)
     app.state.hub = Hub(rt)
+    app.state.inbox_writer = InboxWriter(rt)
     app.state.webhook_rejections = RejectionLimiter()
     errors.install(app)
     for router in (ops.router, people.router, sessions.router, payments.router,

@@ -11,13 +11,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from prepskul.api.deps import DB, RuntimeDep
+from prepskul.api.deps import RuntimeDep
 from prepskul.api.errors import problem
 from prepskul.api.limits import RejectionLimiter
 from prepskul.providers.fathom.signatures import BadSignature, verify
+from prepskul.runtime import Runtime
 from prepskul.services import inbox
+from prepskul.services.inbox_writer import InboxWriter
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 
@@ -36,7 +37,7 @@ def source_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-async def refuse(db: AsyncSession, request: Request, delivery: inbox.Delivery, *, status: int,
+async def refuse(request: Request, delivery: inbox.Delivery, *, status: int,
                  code: str, message: str, reason: str, delivery_key: str = "-") -> JSONResponse:
     """Keep the refused delivery as evidence and answer 4xx — unless its source keeps
     sending refused deliveries: then 429, and nothing more is written for it. Deliveries
@@ -48,12 +49,14 @@ async def refuse(db: AsyncSession, request: Request, delivery: inbox.Delivery, *
         response.headers["Retry-After"] = "60"
         return response
     limiter.refused(delivery.source_ip)
-    await inbox.reject(db, delivery, reason=reason, delivery_key=delivery_key)
+    rt: Runtime = request.app.state.runtime
+    async with rt.sessions.begin() as db:  # only refusals need a transaction of their own
+        await inbox.reject(db, delivery, reason=reason, delivery_key=delivery_key)
     return problem(status, code, message)
 
 
 @router.post("/fapshi", status_code=200)
-async def fapshi(request: Request, db: DB, rt: RuntimeDep) -> JSONResponse:
+async def fapshi(request: Request, rt: RuntimeDep) -> JSONResponse:
     """Fapshi posts a Transaction when its status becomes SUCCESSFUL, FAILED or EXPIRED. The
     body is only a hint: the job asks Fapshi's payment-status API what is true."""
     body = await request.body()  # size already bounded by the BodyLimit middleware
@@ -62,22 +65,23 @@ async def fapshi(request: Request, db: DB, rt: RuntimeDep) -> JSONResponse:
     if secret and not secrets.compare_digest(
         request.headers.get("x-wh-secret", "").encode(), secret.encode()
     ):
-        return await refuse(db, request, delivery, status=401, code="bad_webhook_secret",
+        return await refuse(request, delivery, status=401, code="bad_webhook_secret",
                             message="The x-wh-secret header does not match.",
                             reason="x-wh-secret missing or wrong")
     tx = parse_object(body)
     trans_id, status = (tx or {}).get("transId"), (tx or {}).get("status")
     if not (isinstance(trans_id, str) and TRANS_ID.match(trans_id) and isinstance(status, str)):
-        return await refuse(db, request, delivery, status=400, code="invalid_webhook",
+        return await refuse(request, delivery, status=400, code="invalid_webhook",
                             message="Expected a JSON Fapshi transaction with 'transId' and "
                             "'status'.", reason="not a Fapshi transaction")
     # One webhook per status change: the same (transId, status) again is a duplicate.
-    _, new = await inbox.accept(db, rt, delivery, delivery_key=f"{trans_id}:{status[:20]}")
+    writer: InboxWriter = request.app.state.inbox_writer
+    _, new = await writer.accept(delivery, delivery_key=f"{trans_id}:{status[:20]}")
     return JSONResponse({"received": True, "duplicate": not new})
 
 
 @router.post("/fathom", status_code=200)
-async def fathom(request: Request, db: DB, rt: RuntimeDep) -> JSONResponse:
+async def fathom(request: Request, rt: RuntimeDep) -> JSONResponse:
     """`new_meeting_content_ready`: a bare Meeting object, signed (Standard Webhooks).
     Resends keep their `webhook-id`, which makes them no-ops."""
     body = await request.body()  # size already bounded by the BodyLimit middleware
@@ -85,15 +89,15 @@ async def fathom(request: Request, db: DB, rt: RuntimeDep) -> JSONResponse:
     try:
         verify(body, request.headers, rt.settings.fathom_secrets)
     except BadSignature as exc:
-        return await refuse(db, request, delivery, status=401, code="bad_signature",
+        return await refuse(request, delivery, status=401, code="bad_signature",
                             message=f"The webhook signature is not valid: {exc}.",
                             reason=f"signature: {exc}",
                             delivery_key=request.headers.get("webhook-id", "-"))
     meeting = parse_object(body)
     if meeting is None or not isinstance(meeting.get("recording_id"), int):
-        return await refuse(db, request, delivery, status=400, code="invalid_webhook",
+        return await refuse(request, delivery, status=400, code="invalid_webhook",
                             message="Expected a JSON Fathom meeting with an integer "
                             "'recording_id'.", reason="not a Fathom meeting")
-    _, new = await inbox.accept(db, rt, delivery,
-                                delivery_key=request.headers["webhook-id"][:200])
+    writer: InboxWriter = request.app.state.inbox_writer
+    _, new = await writer.accept(delivery, delivery_key=request.headers["webhook-id"][:200])
     return JSONResponse({"received": True, "duplicate": not new})

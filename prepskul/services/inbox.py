@@ -10,13 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul import metrics
 from prepskul.db.models import WebhookEvent
-from prepskul.jobs import queue
 from prepskul.runtime import Runtime
 
 # Only these headers are kept: never a secret, a token or a cookie.
@@ -38,32 +35,6 @@ class Delivery:
 
 def sanitize(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v[:500] for k, v in headers.items() if k.lower() in KEPT_HEADERS}
-
-
-async def accept(
-    db: AsyncSession, rt: Runtime, delivery: Delivery, *, delivery_key: str
-) -> tuple[int | None, bool]:
-    """Store a verified delivery and enqueue its processing. Returns (event id, is_new)."""
-    provider = delivery.provider
-    stored = await db.execute(
-        insert(WebhookEvent)
-        .values(provider=provider, delivery_key=delivery_key,
-                headers=sanitize(delivery.headers), body=delivery.body,
-                source_ip=delivery.source_ip, verified=True, state="received")
-        .on_conflict_do_nothing(
-            index_elements=["provider", "delivery_key"],
-            index_where=text("verified"),  # the partial unique index's own predicate
-        )
-        .returning(WebhookEvent.id)
-    )
-    event_id = stored.scalar_one_or_none()
-    if event_id is None:
-        metrics.WEBHOOKS.labels(provider, "duplicate").inc()
-        return None, False
-    await queue.enqueue(db, f"process_{provider}_webhook", {"event_id": event_id},
-                        now=rt.clock.now(), dedupe_key=f"webhook:{event_id}")
-    metrics.WEBHOOKS.labels(provider, "accepted").inc()
-    return event_id, True
 
 
 async def reject(

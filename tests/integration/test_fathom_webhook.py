@@ -123,3 +123,22 @@ async def test_an_unmatched_recording_is_kept_for_an_operator(api, worker, rt) -
     async with rt.sessions() as db:
         recording = (await db.scalars(select(Recording))).one()
     assert (recording.session_id, recording.match) == (None, "unmatched")
+
+
+async def test_a_burst_is_stored_together_each_delivery_once_with_its_job(api, rt) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from prepskul.db.models import Job
+
+    bodies = [json.dumps(meeting(None, recording_id=700 + n)).encode() for n in range(40)]
+    signed_all = [(body, signed(body, msg_id=f"msg_burst_{n}")) for n, body in enumerate(bodies)]
+    resent = signed_all[:10]  # the same deliveries again, inside the same burst
+    answers = await asyncio.gather(*(api.post("/api/webhooks/fathom", content=b, headers=h)
+                                     for b, h in signed_all + resent))
+    assert {a.status_code for a in answers} == {200}
+    assert sum(not a.json()["duplicate"] for a in answers) == 40
+    async with rt.sessions() as db:
+        events = (await db.scalars(select(WebhookEvent))).all()
+        jobs = (await db.scalars(select(Job).where(Job.kind == "process_fathom_webhook"))).all()
+    assert len(events) == 40 and len(jobs) == 40
+    assert {j.payload["event_id"] for j in jobs} == {e.id for e in events}

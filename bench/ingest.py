@@ -1,0 +1,197 @@
+"""Webhook ingest: deliveries acknowledged per second and time to acknowledge (p50/p99) at
+1, 16 and 64 concurrent senders, for `/api/webhooks/fapshi` and `/api/webhooks/fathom`.
+Three servers in the same run: ours (`prepskul serve` as in production), the floor (same
+stack, insert the raw body and commit), and the seed's design (Node.js, verify + write +
+process inline). Load comes from wrk, so the generator is not what we measure."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+import shutil
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.harness import FAPSHI_SECRET, free_port, rss_mb, serve
+from prepskul.providers.fathom.signatures import sign
+
+FATHOM_SECRET = "whsec_" + "YmVuY2gtZmF0aG9tLXNlY3JldC0zMi1ieXRlcyEhIQ=="
+LEVELS = (1, 16, 64)
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+POOL = 40_000
+SEED = Path(__file__).parent / "seed"
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, provider text,"
+    " body bytea, at timestamptz DEFAULT now())",
+    "CREATE TABLE IF NOT EXISTS bench_seed (id bigserial PRIMARY KEY, provider text, body text,"
+    " processed boolean DEFAULT false)",
+    "CREATE TABLE IF NOT EXISTS bench_seed_recordings (recording_id bigint PRIMARY KEY,"
+    " title text)",
+)
+
+
+def _fapshi(n: int) -> tuple[dict[str, str], str]:
+    trans = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(10))
+    body = json.dumps({"transId": trans, "status": "SUCCESSFUL", "amount": 3500,
+                       "externalId": f"bench{n}", "medium": "mobile money"})
+    return {"x-wh-secret": FAPSHI_SECRET, "content-type": "application/json"}, body
+
+
+def _fathom(n: int) -> tuple[dict[str, str], str]:
+    body = json.dumps({
+        "title": "Session: Mathematics", "recording_id": 10**9 + n,
+        "url": f"https://fathom.video/calls/{n}", "share_url": "https://fathom.video/share/x",
+        "meeting_url": "https://meet.google.com/abc-defg-hij", "created_at": "2026-11-25T10:00:00Z",
+        "scheduled_start_time": "2026-11-25T09:00:00Z", "calendar_invitees": [
+            {"name": "Tutor", "email": "t@x.cm"}, {"name": "Student", "email": "s@x.cm"}],
+        "default_summary": {"template_name": "general",
+                            "markdown_formatted": "## Summary\n" + "We practised. " * 40},
+        "action_items": [{"description": "Exercise 4", "assignee": {"email": "s@x.cm"}}]})
+    msg_id, ts = f"msg_{secrets.token_hex(12)}", int(time.time())
+    return {"webhook-id": msg_id, "webhook-timestamp": str(ts),
+            "webhook-signature": sign(FATHOM_SECRET, msg_id, ts, body.encode()),
+            "content-type": "application/json"}, body
+
+
+def wrk_script(path: str, make: Any) -> str:
+    """A wrk Lua script cycling through unique, pre-signed deliveries read from a data file
+    (two lines each: tab-separated headers, then the one-line JSON body); threads start far
+    apart in the pool, so no delivery is sent twice."""
+    folder = Path(tempfile.mkdtemp())
+    with (folder / "requests.txt").open("w") as out:
+        for n in range(POOL):
+            headers, body = make(n)
+            out.write("\t".join(f"{k}\t{v}" for k, v in headers.items()) + "\n" + body + "\n")
+    lua = f"""
+local requests = {{}}
+local pending = nil
+for line in io.lines("{folder / 'requests.txt'}") do
+  if pending == nil then pending = line
+  else
+    local headers, key = {{}}, nil
+    for field in string.gmatch(pending, "[^\\t]+") do
+      if key == nil then key = field else headers[key] = field; key = nil end
+    end
+    table.insert(requests, {{h = headers, b = line}})
+    pending = nil
+  end
+end
+local counter, i = 0, 0
+function setup(thread) thread:set("id", counter); counter = counter + 1 end
+function init(args) i = id * math.floor(#requests / 4) end
+function request()
+  i = i + 1
+  local r = requests[(i % #requests) + 1]
+  return wrk.format("POST", "{path}", r.h, r.b)
+end
+local shown = 0
+function response(status, headers, body)
+  if status ~= 200 and shown < 2 then
+    shown = shown + 1
+    io.stderr:write(status .. " " .. body .. "\\n")
+  end
+end
+"""
+    (folder / "load.lua").write_text(lua)
+    return str(folder / "load.lua")
+
+
+def wrk(base: str, script: str, connections: int) -> dict[str, float]:
+    threads = min(2, connections)
+    result = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{SECONDS}s", "--latency",
+         "-s", script, base], capture_output=True, text=True, check=True)
+    text = result.stdout
+    if result.stderr.strip():
+        print(f"{base}: {result.stderr.strip()[:300]}", file=sys.stderr)
+
+    def latency(q: str) -> float:
+        match = re.search(rf"^\s+{q}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        assert match, text
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
+        return float(match.group(1)) * scale
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),  # type: ignore[union-attr]
+            "p50_ms": latency("50"), "p99_ms": latency("99"),
+            "errors": float(errors.group(1)) if errors else 0.0}
+
+
+@asynccontextmanager
+async def process(args: list[str], env: dict[str, str], port: int) -> AsyncIterator[int]:
+    proc = await asyncio.create_subprocess_exec(*args, env={**os.environ, **env},
+                                                stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.DEVNULL)
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):
+                try:
+                    await client.get(f"http://127.0.0.1:{port}/")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+        yield proc.pid
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def run(url: str) -> dict[str, Any]:
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    if not (SEED / "node_modules").is_dir():
+        await asyncio.to_thread(subprocess.run, ["npm", "install", "--no-audit", "--no-fund",
+                                                 "--silent"], cwd=SEED, check=True)
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    for statement in TABLES:
+        await conn.execute(statement)
+    await conn.close()
+    scripts = {"fapshi": wrk_script("/api/webhooks/fapshi", _fapshi),
+               "fathom": wrk_script("/api/webhooks/fathom", _fathom)}
+    secrets_env = {"FAPSHI_WEBHOOK_SECRET": FAPSHI_SECRET, "FATHOM_WEBHOOK_SECRET": FATHOM_SECRET}
+    rows: list[dict[str, Any]] = []
+    rss: dict[str, float] = {}
+    async with serve(url, extra_env=secrets_env) as (providers, _):
+        # Realistic Fapshi for the seed's inline call: 150 ms to answer payment-status.
+        async with httpx.AsyncClient() as client:
+            await client.post(f"{providers}/sandbox/fapshi/_control", json={"latency": 0.15})
+        floor_port, seed_port = free_port(), free_port()
+        plain = url.replace("postgresql+asyncpg://", "postgresql://")
+        async with serve(url, extra_env=secrets_env) as (ours, ours_pid), \
+                process([sys.executable, "-m", "uvicorn", "bench.floor:app", "--port",
+                         str(floor_port), "--no-access-log", "--log-level", "warning"],
+                        {"DATABASE_URL": url}, floor_port), \
+                process(["node", str(SEED / "server.js")],
+                        {"DATABASE_URL": plain.split("?")[0] if "host=" not in plain else plain,
+                         "PORT": str(seed_port), "FAPSHI_BASE_URL": f"{providers}/sandbox/fapshi",
+                         **secrets_env}, seed_port):
+            rss["serve_idle_mb"] = rss_mb(ours_pid)
+            targets = {"ours": ours, "floor": f"http://127.0.0.1:{floor_port}",
+                       "seed": f"http://127.0.0.1:{seed_port}"}
+            for provider, script in scripts.items():
+                for level in LEVELS:
+                    for name, base in targets.items():
+                        figures = await asyncio.to_thread(wrk, base, script, level)
+                        rows.append({"endpoint": provider, "senders": level, "server": name,
+                                     **figures})
+            rss["serve_after_ingest_mb"] = rss_mb(ours_pid)
+    for row in rows:
+        same = {r["server"]: r for r in rows
+                if r["endpoint"] == row["endpoint"] and r["senders"] == row["senders"]}
+        row["rps_vs_floor"] = row["rps"] / same["floor"]["rps"]
+        row["rps_vs_seed"] = row["rps"] / same["seed"]["rps"]
+        row["p99_vs_seed"] = row["p99_ms"] / same["seed"]["p99_ms"]
+    return {"ingest": rows, "footprint_ingest": [rss]}
