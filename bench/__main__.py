@@ -13,10 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import fanout, ingest
+from bench import contention, fanout, ingest, pay_to_meet, startup
 from bench.harness import database
 
-BENCHES = {"ingest": ingest.run, "fanout": fanout.run}
+BENCHES = {
+    "ingest": ingest.run, "pay_to_meet": pay_to_meet.run, "fanout": fanout.run,
+    "contention": contention.run, "startup": startup.run,
+}
 
 
 def table(results: dict[str, Any]) -> str:
@@ -38,8 +41,8 @@ def main(names: list[str]) -> None:
     results: dict[str, Any] = {"machine": f"{platform.node()} {platform.machine()}, "
                                f"{__import__('os').cpu_count()} cores, Python "
                                f"{platform.python_version()}"}
-    with database() as url:
-        for name in chosen:
+    for name in chosen:
+        with database() as url:  # each starts clean: no backlog left by the one before
             results.update(asyncio.run(BENCHES[name](url)))
     results["seconds"] = round(time.time() - started, 1)
     out = Path(__file__).parent / "results"

@@ -7,7 +7,8 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import Any
 
 import typer
 import uvicorn
@@ -20,6 +21,17 @@ from prepskul.runtime import Runtime, build_runtime, resolve_database_url
 app = typer.Typer(help="PrepSkul Sessions: booking, payments, Meet links and lesson notes.",
                   no_args_is_help=True, add_completion=False)
 log = logging.getLogger("prepskul")
+
+
+def _run(work: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop where it is installed (as uvicorn would, had it made the loop itself);
+    the standard event loop elsewhere."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(work)
+    else:
+        uvloop.run(work)
 
 
 def _settings(**overrides: object) -> Settings:
@@ -59,7 +71,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
           ) -> None:
     """Serve the HTTP API (and the sandbox fakes when in sandbox mode)."""
     with _runtime(_settings()) as rt:
-        asyncio.run(_serve(rt, host, port, run_worker=with_worker))
+        _run(_serve(rt, host, port, run_worker=with_worker))
 
 
 @app.command()
@@ -110,7 +122,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
         await _serve(rt, host, port, run_worker=True)
 
     with _runtime(settings) as rt:
-        asyncio.run(main(rt))
+        _run(main(rt))
 
 
 def _token_for(settings: Settings, key: str) -> str:
@@ -157,7 +169,7 @@ def doctor() -> None:
         typer.echo("\n✘ required checks failed" if failed else "\n✔ ready")
 
     with _runtime(_settings(), migrate_embedded=False) as rt:
-        asyncio.run(_closing(rt, work))
+        _run(_closing(rt, work))
     raise typer.Exit(1 if failed else 0)
 
 
@@ -199,7 +211,7 @@ app.add_typer(fathom_app, name="fathom")
 
 def _with_runtime(work: Callable[[Runtime], Awaitable[None]]) -> None:
     with _runtime(_settings()) as rt:
-        asyncio.run(_closing(rt, work))
+        _run(_closing(rt, work))
 
 
 @webhook_app.command("register")

@@ -21,7 +21,7 @@ from prepskul.runtime import Runtime
 from prepskul.services import feed
 from prepskul.services.sessions import apply
 
-POLL_STEPS = 4  # bounded: base × (1+2+4+8) inside one job (7.5 s by default), then a retry
+POLL_STEPS = 5  # bounded: base × (1+2+4+8+16) inside one job (3.1 s by default), then a retry
 LIVE = (Status.PAID.value, Status.SCHEDULED.value)
 
 

@@ -1,0 +1,94 @@
+"""Payment to Meet link: from the moment Fapshi's webhook is sent to the moment the Meet
+link reaches a subscriber's SSE stream, at 10 and 100 paid sessions per second. The fake
+Fapshi and Calendar answer in 150 ms, and the conference is `pending` on the first read —
+so the provider time alone is 450 ms (payment-status, insert, one re-read)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from bench.harness import median, percentile, rss_mb, serve, token
+
+PROVIDER_MS = 450.0
+RATES = ((10, 50), (100, 200))  # (sessions per second, sessions)
+
+
+async def _subscribe(base: str, arrivals: dict[str, float], ready: asyncio.Event) -> None:
+    async with httpx.AsyncClient(timeout=None) as client, client.stream(
+            "GET", f"{base}/api/events", headers={"Authorization": f"Bearer {token('admin')}"}
+    ) as stream:
+        ready.set()
+        kind = ""
+        async for line in stream.aiter_lines():
+            if line.startswith("event:"):
+                kind = line[6:].strip()
+            elif line.startswith("data:") and kind == "meet.ready":
+                arrivals.setdefault(json.loads(line[5:])["session_id"], time.time())
+
+
+async def _prepare(client: httpx.AsyncClient, n: int, offset: int) -> list[tuple[str, str]]:
+    start = datetime.now().astimezone() + timedelta(days=1)
+    gate = asyncio.Semaphore(16)
+
+    async def one(i: int) -> tuple[str, str]:
+        async with gate:
+            who = ("student", "child")[i % 2]
+            starts = start + timedelta(hours=2 * (offset + i))
+            body = {"tutor_id": "00000000-0000-4000-8000-000000000001", "subject": "Physics",
+                    "minutes": 60, "starts_at": starts.isoformat()}
+            headers = {"Authorization": f"Bearer {token(who)}"}
+            session = (await client.post("/api/sessions", json=body, headers=headers)).json()
+            payment = (await client.post(f"/api/sessions/{session['id']}/payments",
+                                         json={"method": "link"}, headers=headers)).json()
+            return session["id"], payment["link"]
+
+    return await asyncio.gather(*(one(i) for i in range(n)))
+
+
+async def _pay(client: httpx.AsyncClient, sent: dict[str, float], session_id: str,
+               link: str) -> None:
+    sent[session_id] = time.time()  # the fake checkout posts Fapshi's webhook at once
+    await client.post(f"{link}/pay")
+
+
+async def run(url: str) -> dict[str, Any]:
+    rows, footprint = [], {}
+    async with serve(url) as (base, serve_pid), \
+            serve(url, command="worker", extra_env={"PUBLIC_BASE_URL": base}) as (_, worker_pid):
+        await asyncio.sleep(3)  # the worker has started and gone idle
+        footprint = {"serve_idle_mb": rss_mb(serve_pid), "worker_idle_mb": rss_mb(worker_pid)}
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            for fake in ("fapshi", "google"):
+                await client.post(f"/sandbox/{fake}/_control", json={"latency": 0.15})
+            offset = 0
+            for rate, count in RATES:
+                pairs = await _prepare(client, count, offset)
+                offset += count
+                arrivals: dict[str, float] = {}
+                ready = asyncio.Event()
+                watcher = asyncio.create_task(_subscribe(base, arrivals, ready))
+                await ready.wait()
+                sent: dict[str, float] = {}
+                tasks = []
+                for session_id, link in pairs:
+                    tasks.append(asyncio.create_task(_pay(client, sent, session_id, link)))
+                    await asyncio.sleep(1 / rate)
+                await asyncio.gather(*tasks)
+                for _ in range(600):  # up to a minute for the last links
+                    if len(arrivals) >= count:
+                        break
+                    await asyncio.sleep(0.1)
+                watcher.cancel()
+                delays = [(arrivals[s] - sent[s]) * 1000 for s in sent if s in arrivals]
+                rows.append({"paid_per_second": rate, "sessions": count,
+                             "links_seen": len(delays), "p50_ms": median(delays),
+                             "p99_ms": percentile(delays, 0.99),
+                             "p99_minus_provider_ms": percentile(delays, 0.99) - PROVIDER_MS})
+        footprint |= {"serve_loaded_mb": rss_mb(serve_pid), "worker_loaded_mb": rss_mb(worker_pid)}
+    return {"pay_to_meet": rows, "footprint_pay_to_meet": [footprint]}
