@@ -37,5 +37,8 @@ def schedules(rt: Runtime) -> list[Schedule]:
     ]
 
 
-def build_worker(rt: Runtime, **options: object) -> Worker:
-    return Worker(rt, handlers(), schedules(rt), **options)  # type: ignore[arg-type]
+def build_worker(rt: Runtime, *, name: str | None = None) -> Worker:
+    worker = Worker(rt, handlers(), schedules(rt))
+    if name:
+        worker.name = name
+    return worker

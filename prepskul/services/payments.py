@@ -72,16 +72,18 @@ async def _initiate(
     rt: Runtime, session: TutoringSession, payer: Profile, method: str, phone: str | None,
     medium: str | None,
 ) -> Initiated:
-    common = {"amount": session.price_xaf, "external_id": external_id(session.id),
-              "user_id": payer.id.hex, "email": payer.email,
-              "message": f"PrepSkul {session.kind} session: {session.subject}"}
+    ext, user, note = (external_id(session.id), payer.id.hex,
+                       f"PrepSkul {session.kind} session: {session.subject}")
     try:
         if method == "direct":
             assert phone is not None
-            return await rt.fapshi.direct_pay(phone=phone, medium=medium, name=payer.full_name,
-                                              **common)  # type: ignore[arg-type]
+            return await rt.fapshi.direct_pay(
+                amount=session.price_xaf, phone=phone, medium=medium, name=payer.full_name,
+                email=payer.email, external_id=ext, user_id=user, message=note)
         redirect = f"{rt.settings.public_base_url.rstrip('/')}/sessions/{session.id}"
-        return await rt.fapshi.initiate_pay(redirect_url=redirect, **common)  # type: ignore[arg-type]
+        return await rt.fapshi.initiate_pay(
+            amount=session.price_xaf, external_id=ext, redirect_url=redirect,
+            email=payer.email, user_id=user, message=note)
     except PermanentProviderError as exc:
         message = f"Fapshi refused the payment: {exc.message}"
         raise InvalidInput("payment_refused", message) from None
