@@ -2,7 +2,9 @@
 1, 16 and 64 concurrent senders, for `/api/webhooks/fapshi` and `/api/webhooks/fathom`.
 Three servers in the same run: ours (`prepskul serve` as in production), the floor (same
 stack, insert the raw body and commit), and the seed's design (Node.js, verify + write +
-process inline). Load comes from wrk, so the generator is not what we measure."""
+process inline: for Fapshi, ask payment-status; for Fathom, match the session, store summary,
+transcript and action items, complete the session, write the notifications). Load comes
+from wrk, so the generator is not what we measure."""
 
 from __future__ import annotations
 
@@ -39,7 +41,11 @@ TABLES = (
     "CREATE TABLE IF NOT EXISTS bench_seed (id bigserial PRIMARY KEY, provider text, body text,"
     " processed boolean DEFAULT false)",
     "CREATE TABLE IF NOT EXISTS bench_seed_recordings (recording_id bigint PRIMARY KEY,"
-    " title text)",
+    " title text, summary text, transcript jsonb)",
+    "CREATE TABLE IF NOT EXISTS bench_seed_action_items (id bigserial PRIMARY KEY,"
+    " recording_id bigint, description text)",
+    "CREATE TABLE IF NOT EXISTS bench_seed_notifications (id bigserial PRIMARY KEY,"
+    " person text, kind text)",
 )
 
 

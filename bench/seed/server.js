@@ -40,13 +40,32 @@ async function handle(path, headers, body) {
     if (!fathomSignatureOk(headers, body)) return 401;
     const meeting = JSON.parse(body);
     const client = await pool.connect();
-    try {  // inline: store the delivery and the recording it carries, then answer
+    try {  // inline, before answering: what the seed's route did with the notes
       await client.query("BEGIN");
       await client.query("INSERT INTO bench_seed (provider, body) VALUES ('fathom', $1)", [body]);
-      await client.query("INSERT INTO bench_seed_recordings (recording_id, title) VALUES ($1, $2)"
-        + " ON CONFLICT DO NOTHING", [meeting.recording_id, meeting.title]);
+      const match = await client.query(  // match the recording to its session by Meet link
+        "SELECT id, tutor_id, student_id FROM prepskul.sessions WHERE meet_link = $1",
+        [meeting.meeting_url]);
+      await client.query(
+        "INSERT INTO bench_seed_recordings (recording_id, title, summary, transcript)"
+        + " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        [meeting.recording_id, meeting.title, (meeting.default_summary || {}).markdown_formatted,
+         JSON.stringify(meeting.transcript || [])]);
+      for (const item of meeting.action_items || []) {
+        await client.query("INSERT INTO bench_seed_action_items (recording_id, description)"
+          + " VALUES ($1, $2)", [meeting.recording_id, item.description]);
+      }
+      await client.query("UPDATE prepskul.sessions SET status = 'completed' WHERE meet_link = $1",
+        [meeting.meeting_url]);
+      const people = match.rows.length ? [match.rows[0].tutor_id, match.rows[0].student_id]
+        : ["tutor", "student"];
+      for (const person of people) {
+        await client.query("INSERT INTO bench_seed_notifications (person, kind) VALUES ($1,"
+          + " 'notes_ready')", [String(person)]);
+      }
       await client.query("COMMIT");
-    } finally { client.release(); }
+    } catch (err) { await client.query("ROLLBACK"); throw err; }
+    finally { client.release(); }
     return 200;
   }
   return 404;
