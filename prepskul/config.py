@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024  # webhooks (a long transcript fits many times)
     max_api_body_bytes: int = 256 * 1024  # everything else
     provider_timeout_seconds: float = 15.0
-    meet_poll_base_seconds: float = 0.1  # pending conference: re-read after 0.1, 0.2, … 1.6 s
+    meet_poll_base_seconds: float = 0.1  # pending conference: re-read at once, then 0.1, 0.2, … s
 
     @model_validator(mode="after")
     def _production_is_complete(self) -> Self:

@@ -1,4 +1,4 @@
-"""Notification jobs: the in-app row, then each channel on its own."""
+"""Notification jobs: each outside channel on its own (the in-app row needs none)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,6 @@ from typing import Any
 
 from prepskul.jobs.worker import JobContext
 from prepskul.services import notifications
-
-
-async def notify(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await notifications.create(ctx.rt, uuid.UUID(payload["user_id"]),
-                               uuid.UUID(payload["session_id"]), str(payload["kind"]),
-                               dedupe_key=f"job:{ctx.job.id}")
 
 
 async def send_email(ctx: JobContext, payload: dict[str, Any]) -> None:

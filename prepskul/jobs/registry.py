@@ -11,7 +11,6 @@ from prepskul.runtime import Runtime
 
 def handlers() -> dict[str, Handler]:
     return {
-        "notify": notify.notify,
         "send_email": notify.send_email,
         "send_push": notify.send_push,
         "send_reminders": notify.send_reminders,

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from prepskul.db.migrate import current_revision, head_revision
 from prepskul.providers.errors import ProviderError
-from prepskul.providers.google_calendar.models import conference_of, event_body
+from prepskul.providers.google_calendar.models import event_body
 from prepskul.runtime import Runtime
 from prepskul.services.fathom_setup import our_webhook_url, registered
 
@@ -125,12 +125,8 @@ async def google_calendar(rt: Runtime) -> Check:
     try:
         event = await rt.calendar.insert_event(body)
         try:
-            for step in range(6):
-                conference = conference_of(event)
-                if conference.state != "pending":
-                    break
-                await asyncio.sleep(rt.settings.meet_poll_base_seconds * 2**step)
-                event = await rt.calendar.get_event(event["id"])
+            event, conference = await rt.calendar.await_conference(
+                event, base_delay=rt.settings.meet_poll_base_seconds, reads=6)
         finally:
             await rt.calendar.delete_event(event["id"])
     except ProviderError as exc:

@@ -6,7 +6,6 @@ midway, Google holds one event per session."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,12 +15,11 @@ from prepskul.domain.lifecycle import Event, MeetState, RecordingState, Status
 from prepskul.domain.pricing import Kind
 from prepskul.jobs import queue
 from prepskul.jobs.errors import RetryLater
-from prepskul.providers.google_calendar.models import conference_of, event_body, event_id_for, when
+from prepskul.providers.google_calendar.models import event_body, event_id_for, when
 from prepskul.runtime import Runtime
-from prepskul.services import feed
+from prepskul.services import feed, notifications
 from prepskul.services.sessions import apply
 
-POLL_STEPS = 5  # bounded: base × (1+2+4+8+16) inside one job (3.1 s by default), then a retry
 LIVE = (Status.PAID.value, Status.SCHEDULED.value)
 
 
@@ -55,13 +53,9 @@ async def create_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
             va_email=rt.settings.va_email, request_id=uuid.uuid4().hex,
         )
     event = await rt.calendar.insert_event(body)  # 409 on a retry: the existing event
-    conference = conference_of(event)
-    for step in range(POLL_STEPS):
-        if conference.state != "pending":
-            break
-        await asyncio.sleep(rt.settings.meet_poll_base_seconds * 2**step)
-        event = await rt.calendar.get_event(event["id"])
-        conference = conference_of(event)
+    # Bounded inside the job (1.5 s of waiting by default); still pending → retried later.
+    event, conference = await rt.calendar.await_conference(
+        event, base_delay=rt.settings.meet_poll_base_seconds)
     async with rt.sessions.begin() as db:
         session = await _load(db, session_id)
         session.calendar_event_id = event["id"]  # kept even while pending: a cancel finds it
@@ -89,7 +83,7 @@ async def _settle(
     if session.status == Status.PAID.value:
         apply(session, Event.MEETING_CREATED)
     await feed.record_change(db, session, "meet.ready")
-    await feed.notify_people(db, rt, session, "meet_ready")
+    await notifications.notify_people(db, rt, session, "meet_ready")
 
 
 async def mark_meet_failed(rt: Runtime, session_id: uuid.UUID, reason: str) -> None:

@@ -1,6 +1,7 @@
-"""Notifications: one in-app row per person and occasion, then email and push as separate
-jobs, so a dead channel never blocks the others. Every step is idempotent: the job's dedupe
-key, the row's unique key, and the per-channel `*_at` stamps."""
+"""Notifications: one in-app row per person and occasion, written with the change that
+causes it, then email and push as separate jobs, so a dead channel never blocks the others.
+Every step is idempotent: the row's unique key, the jobs' dedupe keys, and the per-channel
+`*_at` stamps."""
 
 from __future__ import annotations
 
@@ -17,41 +18,44 @@ from prepskul.domain.lifecycle import Status
 from prepskul.jobs import queue
 from prepskul.providers.fcm.client import UnregisteredToken
 from prepskul.runtime import Runtime
-from prepskul.services import feed
+from prepskul.services.access import audience
 from prepskul.services.messages import email_message, render
 
 REMINDERS = {"24h": timedelta(hours=24), "15min": timedelta(minutes=15)}
 
 
-async def create(rt: Runtime, user_id: uuid.UUID, session_id: uuid.UUID, kind: str,
-                 dedupe_key: str) -> str:
-    async with rt.sessions.begin() as db:
-        person = await db.get(Profile, user_id)
-        session = await db.get(TutoringSession, session_id)
-        if person is None or session is None:
-            return "the person or the session no longer exists"
+async def notify_people(
+    db: AsyncSession, rt: Runtime, session: TutoringSession, kind: str, *, occasion: str = ""
+) -> None:
+    """Tell everyone concerned, in the caller's transaction: the in-app notification is a
+    row like the change itself (no job, so it exists exactly when the change does), and each
+    outside channel is a job of its own. `occasion` distinguishes repeats of one kind (a
+    second reschedule is news; a resend of the first is not)."""
+    people = (await db.scalars(
+        select(Profile).where(Profile.id.in_(await audience(db, session))))).all()
+    now = rt.clock.now()
+    for person in people:
         title, body = render(kind, person.language, session, person.time_zone)
         created = await db.execute(
             insert(Notification)
-            .values(user_id=user_id, session_id=session_id, kind=kind, title=title, body=body,
-                    data={"status": session.status}, dedupe_key=dedupe_key)
+            .values(user_id=person.id, session_id=session.id, kind=kind, title=title,
+                    body=body, data={"status": session.status},
+                    dedupe_key=f"notify:{kind}:{session.id}:{person.id}:{occasion}")
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
             .returning(Notification.id))
         notification_id = created.scalar_one_or_none()
         if notification_id is None:
-            return "already notified"
-        db.add(ChangeEvent(type="notification.created", session_id=session_id,
-                           audience=[user_id],
+            continue  # already told
+        db.add(ChangeEvent(type="notification.created", session_id=session.id,
+                           audience=[person.id],
                            data={"notification_id": str(notification_id), "kind": kind,
                                  "title": title}))
-        now = rt.clock.now()
         if rt.mailer and person.notify_email and person.email:
             await queue.enqueue(db, "send_email", {"notification_id": str(notification_id)},
                                 now=now, dedupe_key=f"email:{notification_id}")
         if rt.push and person.notify_push and person.push_token:
             await queue.enqueue(db, "send_push", {"notification_id": str(notification_id)},
                                 now=now, dedupe_key=f"push:{notification_id}")
-        return "notified"
 
 
 async def _unsent(
@@ -124,7 +128,7 @@ async def due_reminders(rt: Runtime) -> int:
                 TutoringSession.created_at <= TutoringSession.starts_at - lead,
             ))).all()
             for session in sessions:
-                await feed.notify_people(db, rt, session, "reminder", occasion=label)
+                await notify_people(db, rt, session, "reminder", occasion=label)
                 sent += 1
     return sent
 

@@ -21,7 +21,7 @@ from prepskul.jobs import queue
 from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
 from prepskul.providers.fapshi.models import OPEN, Initiated, Transaction, TxStatus
 from prepskul.runtime import Runtime
-from prepskul.services import feed
+from prepskul.services import feed, notifications
 from prepskul.services.access import session_for
 from prepskul.services.sessions import apply, close_open_payments
 
@@ -116,7 +116,7 @@ async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction) -> s
         if payment.method == "direct":
             payment.closed_at = now  # a prompt that failed is over; a link may still be paid
         await feed.record_change(db, session, "payment.failed", trans_id=tx.trans_id)
-        await feed.notify_people(db, rt, session, "payment_failed", occasion=tx.trans_id)
+        await notifications.notify_people(db, rt, session, "payment_failed", occasion=tx.trans_id)
         return "failed: the payer may retry"
     if tx.status is TxStatus.EXPIRED:
         payment.closed_at = now
@@ -150,7 +150,7 @@ async def _on_success(
     await queue.enqueue(db, "create_meeting", {"session_id": str(session.id)}, now=now,
                         dedupe_key=f"create_meeting:{session.id}")
     await feed.record_change(db, session, "session.paid", trans_id=tx.trans_id)
-    await feed.notify_people(db, rt, session, "paid")
+    await notifications.notify_people(db, rt, session, "paid")
     return "successful: session paid"
 
 

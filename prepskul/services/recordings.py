@@ -20,7 +20,7 @@ from prepskul.domain.lifecycle import Event, RecordingState, Status
 from prepskul.domain.matching import Candidate, RecordingFacts, match_recording
 from prepskul.domain.people import Role
 from prepskul.runtime import Runtime
-from prepskul.services import feed
+from prepskul.services import feed, notifications
 from prepskul.services.access import session_for
 from prepskul.services.sessions import apply
 
@@ -139,7 +139,7 @@ async def attach(
     if session.status != Status.COMPLETED.value:
         apply(session, Event.NOTES_RECEIVED)
     await feed.record_change(db, session, "recording.ready", recording_id=str(recording.id))
-    await feed.notify_people(db, rt, session, "notes_ready")
+    await notifications.notify_people(db, rt, session, "notes_ready")
 
 
 async def assign(

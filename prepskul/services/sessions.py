@@ -27,7 +27,7 @@ from prepskul.domain.people import Role, check_time_zone
 from prepskul.domain.pricing import Kind, TrialPrices, price_xaf
 from prepskul.jobs import queue
 from prepskul.runtime import Runtime
-from prepskul.services import feed
+from prepskul.services import feed, notifications
 from prepskul.services.access import session_for, visible_to
 from prepskul.services.people import children_of, get_tutor
 
@@ -86,7 +86,7 @@ async def book(
     db.add(session)
     await _flush_or_slot_taken(db)
     await feed.record_change(db, session, "session.booked")
-    await feed.notify_people(db, rt, session, "booked")
+    await notifications.notify_people(db, rt, session, "booked")
     return session
 
 
@@ -126,7 +126,7 @@ async def approve(
     _require_tutor(actor, session)
     apply(session, Event.APPROVE)
     await feed.record_change(db, session, "session.approved")
-    await feed.notify_people(db, rt, session, "approved")
+    await notifications.notify_people(db, rt, session, "approved")
     return session
 
 
@@ -140,7 +140,7 @@ async def decline(
     apply(session, Event.DECLINE)
     session.decline_reason = reason.strip()
     await feed.record_change(db, session, "session.declined", reason=session.decline_reason)
-    await feed.notify_people(db, rt, session, "declined")
+    await notifications.notify_people(db, rt, session, "declined")
     return session
 
 
@@ -165,7 +165,7 @@ async def cancel(
             .values(flag="refund_owed", flag_detail="session cancelled after payment")
         )
     await feed.record_change(db, session, "session.cancelled", reason=session.cancel_reason)
-    await feed.notify_people(db, rt, session, "cancelled")
+    await notifications.notify_people(db, rt, session, "cancelled")
     return session
 
 
@@ -206,7 +206,7 @@ async def reschedule(
             dedupe_key=f"update_meeting:{session.id}:{occasion}",
         )
     await feed.record_change(db, session, "session.rescheduled")
-    await feed.notify_people(db, rt, session, "rescheduled", occasion=occasion)
+    await notifications.notify_people(db, rt, session, "rescheduled", occasion=occasion)
     return session
 
 

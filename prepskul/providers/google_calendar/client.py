@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import quote
 
@@ -9,6 +10,7 @@ import httpx
 
 from prepskul.providers.errors import PermanentProviderError
 from prepskul.providers.google_calendar.credentials import TokenSource
+from prepskul.providers.google_calendar.models import Conference, conference_of
 from prepskul.providers.transport import call, json_body, json_message
 
 PROVIDER = "google_calendar"
@@ -78,6 +80,22 @@ class CalendarClient:
         response = await self._call("events.get", "GET", self._events(event_id))
         event: dict[str, Any] = json_body(PROVIDER, "events", response)
         return event
+
+    async def await_conference(
+        self, event: dict[str, Any], *, base_delay: float, reads: int = 5
+    ) -> tuple[dict[str, Any], Conference]:
+        """Re-read an event while its Meet conference is `pending`: at once (the insert's
+        round trip already gave Google time, and it usually has the link by then), then
+        after base × 1, 2, 4, … — at most `reads` times. Returns the last event read."""
+        conference = conference_of(event)
+        for read in range(reads):
+            if conference.state != "pending":
+                break
+            if read:
+                await asyncio.sleep(base_delay * 2 ** (read - 1))
+            event = await self.get_event(event["id"])
+            conference = conference_of(event)
+        return event, conference
 
     async def patch_event(self, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self._call(
