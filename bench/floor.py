@@ -1,25 +1,41 @@
-"""The floor for webhook ingest: the same server stack (uvicorn, FastAPI, SQLAlchemy +
-asyncpg) with a handler that only inserts the raw body and commits — the least durable work
-any correct handler must do. Benchmark-only; never part of the service."""
+"""The floor for webhook ingest: the same server stack (uvicorn, FastAPI, asyncpg) with a
+handler that only inserts the raw body — one autocommitted statement on a pooled connection,
+the least durable work any correct handler must do (our inbox writer also needs only one
+round trip per batch, so the floor gets the same lean path). Benchmark-only; never part of
+the service."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
+from collections.abc import AsyncIterator
 
+import asyncpg
 from fastapi import FastAPI, Request, Response
-from sqlalchemy import text
 
-from prepskul.db.engine import make_engine, make_session_factory
+from prepskul.api.app import NO_TELEMETRY
+from prepskul.db.engine import connect_args, plain_dsn
 
-engine = make_engine(os.environ["DATABASE_URL"])
-sessions = make_session_factory(engine)
-app = FastAPI()
+pool: asyncpg.Pool | None = None
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    global pool
+    pool = await asyncpg.create_pool(plain_dsn(os.environ["DATABASE_URL"]), min_size=10,
+                                     max_size=20, **connect_args("direct"))
+    yield
+    await pool.close()
+
+
+app = FastAPI(lifespan=lifespan, telemetry=NO_TELEMETRY)  # as `serve` has it
+gc.freeze()  # as `serve` does, once its app is built
 
 
 @app.post("/api/webhooks/{provider}")
 async def floor(provider: str, request: Request) -> Response:
     body = await request.body()
-    async with sessions.begin() as db:
-        await db.execute(text("INSERT INTO bench_floor (provider, body) VALUES (:p, :b)"),
-                         {"p": provider, "b": body})
+    assert pool is not None
+    await pool.execute("INSERT INTO bench_floor (provider, body) VALUES ($1, $2)", provider, body)
     return Response('{"received":true}', media_type="application/json")

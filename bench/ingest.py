@@ -4,7 +4,11 @@ Three servers in the same run: ours (`prepskul serve` as in production), the flo
 stack, insert the raw body and commit), and the seed's design (Node.js, verify + write +
 process inline: for Fapshi, ask payment-status; for Fathom, match the session, store summary,
 transcript and action items, complete the session, write the notifications). Load comes
-from wrk, so the generator is not what we measure."""
+from wrk, so the generator is not what we measure.
+
+Every server is warmed up first (a discarded run), and every run sends deliveries no run
+before it sent: a resend is a cheaper path (ours answers `duplicate` without storing), so
+reusing deliveries would flatter us."""
 
 from __future__ import annotations
 
@@ -21,19 +25,25 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 
-from bench.harness import FAPSHI_SECRET, free_port, rss_mb, serve
+from bench.harness import FAPSHI_SECRET, free_port, median, rss_mb, serve
 from prepskul.providers.fathom.signatures import sign
 
 FATHOM_SECRET = "whsec_" + "YmVuY2gtZmF0aG9tLXNlY3JldC0zMi1ieXRlcyEhIQ=="
 LEVELS = (1, 16, 64)
-SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
-POOL = 40_000
+SECONDS = int(os.environ.get("BENCH_SECONDS", "2"))
+REPEATS = 3  # runs per figure, servers taking turns; the table shows the medians
+WARM_UP = (16, 2)  # senders, seconds: discarded
+RUNS = 1 + len(LEVELS) * REPEATS  # per server and endpoint, the warm-up included
+# Fresh deliveries per run (each run sends from its own window of the pool): room for
+# ~10,000/s of Fapshi's small bodies and ~7,000/s of Fathom's larger ones.
+WINDOWS = {"fapshi": 24_000, "fathom": 16_000}
 SEED = Path(__file__).parent / "seed"
 TABLES = (
     "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, provider text,"
@@ -72,35 +82,48 @@ def _fathom(n: int) -> tuple[dict[str, str], str]:
             "content-type": "application/json"}, body
 
 
-def wrk_script(path: str, make: Any) -> str:
-    """A wrk Lua script cycling through unique, pre-signed deliveries read from a data file
-    (two lines each: tab-separated headers, then the one-line JSON body); threads start far
-    apart in the pool, so no delivery is sent twice."""
+@dataclass(frozen=True)
+class Script:
+    lua: str  # the Lua file
+    data: list[str]  # one file of fresh deliveries per run
+    window: int  # deliveries in each
+
+
+def wrk_script(path: str, make: Any, window: int) -> Script:
+    """A wrk Lua script sending unique, pre-signed deliveries, and one data file per run
+    (two lines per delivery: tab-separated headers, then the one-line JSON body). A run
+    reads only its own file (`-- file threads`); its threads split it."""
     folder = Path(tempfile.mkdtemp())
-    with (folder / "requests.txt").open("w") as out:
-        for n in range(POOL):
-            headers, body = make(n)
-            out.write("\t".join(f"{k}\t{v}" for k, v in headers.items()) + "\n" + body + "\n")
+    data = []
+    for run in range(RUNS):
+        data.append(str(folder / f"requests-{run}.txt"))
+        with Path(data[-1]).open("w") as out:
+            for n in range(run * window, (run + 1) * window):
+                headers, body = make(n)
+                out.write("\t".join(f"{k}\t{v}" for k, v in headers.items()) + "\n" + body
+                          + "\n")
     lua = f"""
-local requests = {{}}
-local pending = nil
-for line in io.lines("{folder / 'requests.txt'}") do
-  if pending == nil then pending = line
-  else
-    local headers, key = {{}}, nil
-    for field in string.gmatch(pending, "[^\\t]+") do
-      if key == nil then key = field else headers[key] = field; key = nil end
-    end
-    table.insert(requests, {{h = headers, b = line}})
-    pending = nil
-  end
-end
-local counter, i = 0, 0
+local requests, i = {{}}, 0
+local counter = 0
 function setup(thread) thread:set("id", counter); counter = counter + 1 end
-function init(args) i = id * math.floor(#requests / 4) end
+function init(args)
+  local pending = nil
+  for line in io.lines(args[1]) do
+    if pending == nil then pending = line
+    else
+      local headers, key = {{}}, nil
+      for field in string.gmatch(pending, "[^\\t]+") do
+        if key == nil then key = field else headers[key] = field; key = nil end
+      end
+      table.insert(requests, {{h = headers, b = line}})
+      pending = nil
+    end
+  end
+  i = id * math.floor(#requests / tonumber(args[2]))
+end
 function request()
-  i = i + 1
   local r = requests[(i % #requests) + 1]
+  i = i + 1
   return wrk.format("POST", "{path}", r.h, r.b)
 end
 local shown = 0
@@ -112,14 +135,18 @@ function response(status, headers, body)
 end
 """
     (folder / "load.lua").write_text(lua)
-    return str(folder / "load.lua")
+    return Script(str(folder / "load.lua"), data, window)
 
 
-def wrk(base: str, script: str, connections: int) -> dict[str, float]:
+def wrk(base: str, script: Script, connections: int, window: int,
+        seconds: int = SECONDS) -> dict[str, float]:
+    """One run from the pool's `window`-th window; fails loudly if it ran past the window
+    (some deliveries would then have been resends)."""
     threads = min(2, connections)
     result = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{SECONDS}s", "--latency",
-         "-s", script, base], capture_output=True, text=True, check=True)
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+         "-s", script.lua, base, "--", script.data[window], str(threads)],
+        capture_output=True, text=True, check=True)
     text = result.stdout
     if result.stderr.strip():
         print(f"{base}: {result.stderr.strip()[:300]}", file=sys.stderr)
@@ -130,6 +157,10 @@ def wrk(base: str, script: str, connections: int) -> dict[str, float]:
         scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
         return float(match.group(1)) * scale
 
+    sent = int(re.search(r"(\d+) requests in", text).group(1))  # type: ignore[union-attr]
+    if sent > 0.9 * script.window:  # threads split the window: leave them some slack
+        raise SystemExit(f"{base}: {sent} requests overran the {script.window} fresh "
+                         "deliveries of a run; raise WINDOWS")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),  # type: ignore[union-attr]
             "p50_ms": latency("50"), "p99_ms": latency("99"),
@@ -165,8 +196,8 @@ async def run(url: str) -> dict[str, Any]:
     for statement in TABLES:
         await conn.execute(statement)
     await conn.close()
-    scripts = {"fapshi": wrk_script("/api/webhooks/fapshi", _fapshi),
-               "fathom": wrk_script("/api/webhooks/fathom", _fathom)}
+    scripts = {name: wrk_script(f"/api/webhooks/{name}", make, WINDOWS[name])
+               for name, make in (("fapshi", _fapshi), ("fathom", _fathom))}
     secrets_env = {"FAPSHI_WEBHOOK_SECRET": FAPSHI_SECRET, "FATHOM_WEBHOOK_SECRET": FATHOM_SECRET}
     rows: list[dict[str, Any]] = []
     rss: dict[str, float] = {}
@@ -188,11 +219,19 @@ async def run(url: str) -> dict[str, Any]:
             targets = {"ours": ours, "floor": f"http://127.0.0.1:{floor_port}",
                        "seed": f"http://127.0.0.1:{seed_port}"}
             for provider, script in scripts.items():
+                for base in targets.values():
+                    await asyncio.to_thread(wrk, base, script, WARM_UP[0], 0, WARM_UP[1])
+                window = 0
                 for level in LEVELS:
-                    for name, base in targets.items():
-                        figures = await asyncio.to_thread(wrk, base, script, level)
+                    runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+                    for _ in range(REPEATS):
+                        window += 1
+                        for name, base in targets.items():
+                            runs[name].append(
+                                await asyncio.to_thread(wrk, base, script, level, window))
+                    for name, figures in runs.items():
                         rows.append({"endpoint": provider, "senders": level, "server": name,
-                                     **figures})
+                                     **{k: median([f[k] for f in figures]) for k in figures[0]}})
             rss["serve_after_ingest_mb"] = rss_mb(ours_pid)
     for row in rows:
         same = {r["server"]: r for r in rows

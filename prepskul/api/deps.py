@@ -21,7 +21,9 @@ bearer = HTTPBearer(auto_error=False)
 SESSION_COOKIE = "prepskul_token"
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a thread
+    # hop on every request for one attribute lookup.
     rt: Runtime = request.app.state.runtime
     return rt
 

@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from prepskul.api.deps import RuntimeDep
 from prepskul.api.errors import problem
 from prepskul.api.limits import RejectionLimiter
 from prepskul.providers.fathom.signatures import BadSignature, verify
@@ -56,9 +55,10 @@ async def refuse(request: Request, delivery: inbox.Delivery, *, status: int,
 
 
 @router.post("/fapshi", status_code=200)
-async def fapshi(request: Request, rt: RuntimeDep) -> JSONResponse:
+async def fapshi(request: Request) -> JSONResponse:
     """Fapshi posts a Transaction when its status becomes SUCCESSFUL, FAILED or EXPIRED. The
     body is only a hint: the job asks Fapshi's payment-status API what is true."""
+    rt: Runtime = request.app.state.runtime  # no dependencies: the hottest route stays lean
     body = await request.body()  # size already bounded by the BodyLimit middleware
     delivery = inbox.Delivery("fapshi", request.headers, body, source_ip(request))
     secret = rt.settings.fapshi_webhook_secret
@@ -81,9 +81,10 @@ async def fapshi(request: Request, rt: RuntimeDep) -> JSONResponse:
 
 
 @router.post("/fathom", status_code=200)
-async def fathom(request: Request, rt: RuntimeDep) -> JSONResponse:
+async def fathom(request: Request) -> JSONResponse:
     """`new_meeting_content_ready`: a bare Meeting object, signed (Standard Webhooks).
     Resends keep their `webhook-id`, which makes them no-ops."""
+    rt: Runtime = request.app.state.runtime
     body = await request.body()  # size already bounded by the BodyLimit middleware
     delivery = inbox.Delivery("fathom", request.headers, body, source_ip(request))
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -27,20 +28,31 @@ def plain_dsn(url: str) -> str:
     return asyncpg_url(url).replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def make_engine(url: str, *, pool_size: int = 10, pool_mode: str = "direct") -> AsyncEngine:
-    connect_args: dict[str, Any] = {"server_settings": {"application_name": "prepskul"}}
+def connect_args(pool_mode: str) -> dict[str, Any]:
+    """asyncpg's arguments for every connection we open, pooled or not."""
+    args: dict[str, Any] = {"server_settings": {"application_name": "prepskul"}}
     if pool_mode == "transaction":
         # A transaction pooler hands each transaction to any server connection: prepared
         # statements must not be cached, and their names must never collide.
-        connect_args |= {"statement_cache_size": 0,
-                         "prepared_statement_name_func": lambda: f"__ps_{uuid.uuid4().hex}__"}
+        args |= {"statement_cache_size": 0,
+                 "prepared_statement_name_func": lambda: f"__ps_{uuid.uuid4().hex}__"}
+    return args
+
+
+def make_engine(url: str, *, pool_size: int = 10, pool_mode: str = "direct") -> AsyncEngine:
     return create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args=connect_args,
+        connect_args=connect_args(pool_mode),
     )
+
+
+async def connect(url: str, *, pool_mode: str = "direct") -> asyncpg.Connection:
+    """One connection of our own, outside the pool, for a hot path that runs one statement
+    at a time (the webhook inbox's group commit)."""
+    return await asyncpg.connect(plain_dsn(url), **connect_args(pool_mode))
 
 
 def make_session_factory(engine: AsyncEngine) -> SessionFactory:

@@ -1,28 +1,33 @@
 """Group commit for the webhook inbox: deliveries that arrive together are stored together —
 one statement (their inbox rows and their processing jobs), one commit — and each sender is
 answered only once that commit is durable. Alone, a delivery waits for nobody; under a burst,
-one fsync serves many."""
+one fsync serves many.
+
+Two batches are in flight at most (one fills while the other commits). Each writer keeps a
+connection of its own and sends a single autocommitted statement: one round trip per batch,
+where a pooled transaction would cost four (liveness ping, BEGIN, the statement, COMMIT). A
+connection that fails is dropped; that batch's senders get a 5xx and retry, and the next
+batch reconnects."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
+import asyncpg
 
 from prepskul import metrics
+from prepskul.db.engine import connect
 from prepskul.runtime import Runtime
 from prepskul.services.inbox import Delivery, sanitize
 
 MAX_BATCH = 256
 
-_STORE = text(
-    """
+_STORE = """
     WITH incoming AS (
-        SELECT * FROM unnest(CAST(:providers AS text[]), CAST(:keys AS text[]),
-                             CAST(:headers AS jsonb[]), CAST(:bodies AS bytea[]),
-                             CAST(:ips AS text[]))
+        SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bytea[], $5::text[])
                  AS t(provider, delivery_key, headers, body, source_ip)
     ), stored AS (
         INSERT INTO prepskul.webhook_events
@@ -35,13 +40,12 @@ _STORE = text(
         INSERT INTO prepskul.jobs (kind, payload, dedupe_key, status, attempts, max_attempts,
                                    run_at)
         SELECT 'process_' || provider || '_webhook', jsonb_build_object('event_id', id),
-               'webhook:' || id, 'queued', 0, 8, :now
+               'webhook:' || id, 'queued', 0, 8, $6::timestamptz
           FROM stored
         ON CONFLICT (dedupe_key) DO NOTHING
     )
     SELECT id, provider, delivery_key FROM stored
     """
-)
 
 
 @dataclass
@@ -54,45 +58,75 @@ class _Pending:
 @dataclass
 class InboxWriter:
     rt: Runtime
+    writers: int = 2  # batches in flight at once: one fills while another commits
     _queue: list[_Pending] = field(default_factory=list)
-    _writing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _busy: int = 0
+    _idle: list[asyncpg.Connection] = field(default_factory=list)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def accept(self, delivery: Delivery, *, delivery_key: str) -> tuple[int | None, bool]:
         """Store one verified delivery (and its processing job); (event id, is_new) once
         durable. Raises what the database raised: the sender then gets a 5xx and retries."""
         pending = _Pending(delivery, delivery_key, asyncio.get_running_loop().create_future())
         self._queue.append(pending)
-        await self._flush()
+        if self._busy < self.writers:
+            # Start a writer. Otherwise a busy writer takes this delivery in its next batch:
+            # a writer only stops when it finds the queue empty, with no await in between.
+            # Writers are tasks, not the sender's own coroutine, so a sender is answered as
+            # soon as its batch is durable, however long the burst keeps a writer busy.
+            self._busy += 1
+            task = asyncio.get_running_loop().create_task(self._drain())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await pending.done
 
-    async def _flush(self) -> None:
-        # Whoever holds the lock writes everything queued so far; the others find their
-        # delivery already written (or in the batch being written) when they get the lock.
-        async with self._writing:
-            while self._queue:
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                try:
-                    stored = await self._write(batch)
-                except Exception as exc:
-                    for item in batch:
-                        item.done.set_exception(exc)
-                    continue
+    async def _drain(self) -> None:
+        try:
+            await self._write_all()
+        finally:
+            self._busy -= 1
+
+    async def _write_all(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                stored = await self._write(batch)
+            except Exception as exc:
                 for item in batch:
-                    event_id = stored.pop((item.delivery.provider, item.key), None)
-                    new = event_id is not None
-                    metrics.WEBHOOKS.labels(item.delivery.provider,
-                                            "accepted" if new else "duplicate").inc()
-                    item.done.set_result((event_id, new))
+                    item.done.set_exception(exc)
+                continue
+            for item in batch:
+                event_id = stored.pop((item.delivery.provider, item.key), None)
+                new = event_id is not None
+                metrics.WEBHOOKS.labels(item.delivery.provider,
+                                        "accepted" if new else "duplicate").inc()
+                item.done.set_result((event_id, new))
 
     async def _write(self, batch: list[_Pending]) -> dict[tuple[str, str], int]:
-        params = {
-            "providers": [p.delivery.provider for p in batch],
-            "keys": [p.key for p in batch],
-            "headers": [json.dumps(sanitize(p.delivery.headers)) for p in batch],
-            "bodies": [p.delivery.body for p in batch],
-            "ips": [p.delivery.source_ip for p in batch],
-            "now": self.rt.clock.now(),
-        }
-        async with self.rt.engine.begin() as conn:
-            rows = (await conn.execute(_STORE, params)).all()
+        conn = self._idle.pop() if self._idle else await connect(
+            self.rt.database_url, pool_mode=self.rt.settings.database_pool_mode)
+        try:
+            rows = await conn.fetch(
+                _STORE,
+                [p.delivery.provider for p in batch],
+                [p.key for p in batch],
+                [json.dumps(sanitize(p.delivery.headers)) for p in batch],
+                [p.delivery.body for p in batch],
+                [p.delivery.source_ip for p in batch],
+                self.rt.clock.now(),
+            )
+        except Exception:
+            await _close(conn)  # whatever broke, the next batch starts on a fresh connection
+            raise
+        self._idle.append(conn)
         return {(provider, key): event_id for event_id, provider, key in rows}
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await _close(conn)
+
+
+async def _close(conn: asyncpg.Connection) -> None:
+    with contextlib.suppress(Exception):  # it may be dead already
+        await conn.close(timeout=2)
