@@ -17,12 +17,13 @@ async def process_fapshi_webhook(ctx: JobContext, payload: dict[str, Any]) -> No
     event_id = int(payload["event_id"])
     trans_id = str((await inbox.load_body(rt, event_id))["transId"])
     try:
-        outcome = await payments.check_with_fapshi(rt, trans_id)
+        tx = await payments.ask_fapshi(rt, trans_id)  # the truth, outside any transaction
     except Exception as exc:
         async with rt.sessions.begin() as db:
             await inbox.mark(db, event_id, "failed", now=rt.clock.now(), error=str(exc))
         raise
-    async with rt.sessions.begin() as db:
+    async with rt.sessions.begin() as db:  # the change and the delivery's outcome together
+        outcome = await payments.apply_transaction(db, rt, tx) if tx else payments.UNKNOWN
         await inbox.mark(db, event_id, "processed", now=rt.clock.now(), error=outcome)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul import metrics
@@ -51,11 +52,11 @@ async def reject(
 async def mark(
     db: AsyncSession, event_id: int, state: str, *, now: datetime, error: str | None = None
 ) -> None:
-    """Record what processing did: processed | ignored | failed (with the reason)."""
-    event = await db.get(WebhookEvent, event_id)
-    if event is not None:
-        event.state, event.error, event.processed_at = state, error, now
-        event.attempts += 1
+    """Record what processing did: processed | ignored | failed (with the reason). An UPDATE,
+    not a load: the row holds the whole body (a long transcript, for Fathom)."""
+    await db.execute(
+        update(WebhookEvent).where(WebhookEvent.id == event_id)
+        .values(state=state, error=error, processed_at=now, attempts=WebhookEvent.attempts + 1))
 
 
 async def load_body(rt: Runtime, event_id: int) -> dict[str, Any]:

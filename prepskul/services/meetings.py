@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Profile, TutoringSession
@@ -42,14 +43,15 @@ async def create_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
             return "session no longer needs a meeting"
         if session.meet_state == MeetState.READY.value:
             return "already has its Meet link"
-        people = [await db.get(Profile, pid) for pid in
-                  (session.tutor_id, session.student_id, session.booked_by_id)]
+        invited = (session.tutor_id, session.student_id, session.booked_by_id)
+        emails = dict((await db.execute(
+            select(Profile.id, Profile.email).where(Profile.id.in_(invited)))).all())
         page = f"{rt.settings.public_base_url.rstrip('/')}/sessions/{session.id}"
         body = event_body(
             event_id=event_id_for(str(session.id)), summary=title(session),
             description=f"PrepSkul session page: {page}", starts_at=session.starts_at,
             ends_at=session.ends_at, time_zone=session.time_zone,
-            attendees=[p.email for p in people if p and p.email],
+            attendees=[email for pid in invited if (email := emails.get(pid))],
             va_email=rt.settings.va_email, request_id=uuid.uuid4().hex,
         )
     event = await rt.calendar.insert_event(body)  # 409 on a retry: the existing event

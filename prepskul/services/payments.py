@@ -165,15 +165,25 @@ async def _record_unknown(db: AsyncSession, tx: Transaction) -> None:
     )
 
 
+UNKNOWN = "Fapshi does not know this transaction: nothing changed"
+
+
+async def ask_fapshi(rt: Runtime, trans_id: str) -> Transaction | None:
+    """What Fapshi's payment-status says of a transaction; None if it does not know it."""
+    try:
+        return await rt.fapshi.payment_status(trans_id)
+    except PermanentProviderError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
 async def check_with_fapshi(rt: Runtime, trans_id: str) -> str:
     """Ask Fapshi about one transaction, then apply its answer in a short transaction (the
     HTTP call is made outside it, so no row is locked while we wait on the network)."""
-    try:
-        tx = await rt.fapshi.payment_status(trans_id)
-    except PermanentProviderError as exc:
-        if exc.status == 404:
-            return "Fapshi does not know this transaction: nothing changed"
-        raise
+    tx = await ask_fapshi(rt, trans_id)
+    if tx is None:
+        return UNKNOWN
     async with rt.sessions.begin() as db:
         return await apply_transaction(db, rt, tx)
 

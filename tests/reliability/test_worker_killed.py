@@ -6,7 +6,7 @@ import asyncio
 import os
 import signal
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -42,8 +42,9 @@ async def kill_when_running(proc: Any, rt: Any, kind: str) -> None:
 
 
 async def survive(rt: Any, clock: Any, worker: Any) -> None:
-    """Another worker, after the dead one's lease (90 s) has run out."""
-    clock.advance(timedelta(seconds=91))
+    """Another worker, after the dead one's lease (90 s) has run out. The dead worker ran on
+    the real clock, so its lease is measured from real time, not from the test's clock."""
+    clock.set(datetime.now(UTC) + timedelta(seconds=91))
     await worker.drain()
 
 
