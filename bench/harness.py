@@ -123,5 +123,31 @@ def rss_mb(pid: int) -> float:
     return float(psutil.Process(pid).memory_info().rss / 2**20)
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) used so far by one process, or by the machine's Postgres
+    servers when no pid is given: each postmaster, its live backends, and the backends that
+    have ended (counted in the postmaster's children's times once reaped)."""
+    import psutil
+
+    if pid is not None:
+        times = psutil.Process(pid).cpu_times()
+        return float(times.user + times.system)
+    total = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] != "postgres":
+            continue
+        try:
+            if proc.parent() and proc.parent().name() == "postgres":
+                continue  # a backend: counted with its postmaster below
+            times = proc.cpu_times()
+            total += times.user + times.system + times.children_user + times.children_system
+            for child in proc.children():
+                child_times = child.cpu_times()
+                total += child_times.user + child_times.system
+        except psutil.Error:  # a backend that just ended
+            continue
+    return total
+
+
 def now() -> float:
     return time.time()

@@ -4,7 +4,11 @@ at 10 and 100 paid sessions per second. The fake Fapshi and Calendar answer in 1
 the conference is `pending` on the first read — so the provider time alone is 450 ms
 (payment-status, insert, one re-read). The payer's click on the fake checkout page is paced
 at the rate; the fake's own 150 ms before it posts the webhook is not ours, so it is not
-counted (it is in `from_click_p50_ms`, for the record)."""
+counted (it is in `from_click_p50_ms`, for the record).
+
+Everything shares the machine's cores: `serve` (with the fake providers inside it), the
+worker, Postgres and this client. The CPU each spends per paid session is recorded, since it
+is what sets the rate one machine can hold."""
 
 from __future__ import annotations
 
@@ -17,11 +21,11 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.harness import median, percentile, rss_mb, serve, token
+from bench.harness import cpu_seconds, median, percentile, rss_mb, serve, token
 from prepskul.db.engine import plain_dsn
 
 PROVIDER_MS = 450.0
-RATES = ((10, 50), (100, 200))  # (sessions per second, sessions)
+RATES = ((10, 50), (30, 150), (100, 200))  # (sessions per second, sessions)
 
 
 async def _subscribe(base: str, arrivals: dict[str, float], ready: asyncio.Event) -> None:
@@ -97,15 +101,21 @@ async def run(url: str) -> dict[str, Any]:
                 await ready.wait()
                 sent: dict[str, float] = {}
                 tasks = []
-                for session_id, link in pairs:
+                cpu = [cpu_seconds(serve_pid), cpu_seconds(worker_pid), cpu_seconds()]
+                loop, started = asyncio.get_running_loop(), asyncio.get_running_loop().time()
+                for n, (session_id, link) in enumerate(pairs):
                     tasks.append(asyncio.create_task(_pay(client, sent, session_id, link)))
-                    await asyncio.sleep(1 / rate)
+                    await asyncio.sleep(max(0.0, started + (n + 1) / rate - loop.time()))
                 await asyncio.gather(*tasks)
                 for _ in range(600):  # up to a minute for the last links
                     if len(arrivals) >= count:
                         break
                     await asyncio.sleep(0.1)
                 watcher.cancel()
+                serve_cpu, worker_cpu, database_cpu = (
+                    (now - before) * 1000 / count for now, before in zip(
+                        (cpu_seconds(serve_pid), cpu_seconds(worker_pid), cpu_seconds()), cpu,
+                        strict=True))
                 received = await _webhook_arrivals(url)
                 delays = [(arrivals[s] - received[s]) * 1000 for s in sent
                           if s in arrivals and s in received]
@@ -114,6 +124,8 @@ async def run(url: str) -> dict[str, Any]:
                              "links_seen": len(delays), "p50_ms": median(delays),
                              "p99_ms": percentile(delays, 0.99),
                              "p99_minus_provider_ms": percentile(delays, 0.99) - PROVIDER_MS,
-                             "from_click_p50_ms": median(clicks)})
+                             "from_click_p50_ms": median(clicks),
+                             "cpu_ms_serve_and_fakes": serve_cpu, "cpu_ms_worker": worker_cpu,
+                             "cpu_ms_postgres": database_cpu})
         footprint |= {"serve_loaded_mb": rss_mb(serve_pid), "worker_loaded_mb": rss_mb(worker_pid)}
     return {"pay_to_meet": rows, "footprint_pay_to_meet": [footprint]}
