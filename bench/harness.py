@@ -5,6 +5,7 @@ uvicorn process, uvloop + httptools), tokens, and percentile arithmetic."""
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import socket
 import statistics
@@ -41,10 +42,12 @@ def token(who: str) -> str:
 
 
 def percentile(values: list[float], q: float) -> float:
+    """Nearest rank: the smallest value with at least q of all values at or below it (the
+    p99 of 100 values is the 99th, not the largest)."""
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 def median(values: list[float]) -> float:

@@ -25,7 +25,7 @@ from bench.harness import cpu_seconds, median, percentile, rss_mb, serve, token
 from prepskul.db.engine import plain_dsn
 
 PROVIDER_MS = 450.0
-RATES = ((10, 50), (30, 150), (100, 200))  # (sessions per second, sessions)
+RATES = ((10, 100), (30, 150), (100, 200))  # (sessions per second, sessions)
 
 
 async def _subscribe(base: str, arrivals: dict[str, float], ready: asyncio.Event) -> None:
