@@ -24,6 +24,15 @@ from prepskul.services.messages import email_message, render
 REMINDERS = {"24h": timedelta(hours=24), "15min": timedelta(minutes=15)}
 
 
+def _in_app(session: TutoringSession, person: Profile, kind: str, occasion: str
+            ) -> dict[str, object]:
+    """One person's notification row, in their language and time zone."""
+    title, body = render(kind, person.language, session, person.time_zone)
+    return {"user_id": person.id, "session_id": session.id, "kind": kind, "title": title,
+            "body": body, "data": {"status": session.status},
+            "dedupe_key": f"notify:{kind}:{session.id}:{person.id}:{occasion}"}
+
+
 async def notify_people(
     db: AsyncSession, rt: Runtime, session: TutoringSession, kind: str, *, occasion: str = ""
 ) -> None:
@@ -31,23 +40,20 @@ async def notify_people(
     row like the change itself (no job, so it exists exactly when the change does), and each
     outside channel is a job of its own. `occasion` distinguishes repeats of one kind (a
     second reschedule is news; a resend of the first is not)."""
-    people = (await db.scalars(
-        select(Profile).where(Profile.id.in_(await audience(db, session))))).all()
+    people = {person.id: person for person in (await db.scalars(
+        select(Profile).where(Profile.id.in_(await audience(db, session))))).all()}
+    if not people:
+        return
+    rows = [_in_app(session, person, kind, occasion) for person in people.values()]
+    created = (await db.execute(  # one statement for everyone; the already told are skipped
+        insert(Notification).values(rows)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Notification.id, Notification.user_id, Notification.title))).all()
     now = rt.clock.now()
-    for person in people:
-        title, body = render(kind, person.language, session, person.time_zone)
-        created = await db.execute(
-            insert(Notification)
-            .values(user_id=person.id, session_id=session.id, kind=kind, title=title,
-                    body=body, data={"status": session.status},
-                    dedupe_key=f"notify:{kind}:{session.id}:{person.id}:{occasion}")
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(Notification.id))
-        notification_id = created.scalar_one_or_none()
-        if notification_id is None:
-            continue  # already told
+    for notification_id, user_id, title in created:
+        person = people[user_id]
         db.add(ChangeEvent(type="notification.created", session_id=session.id,
-                           audience=[person.id],
+                           audience=[user_id],
                            data={"notification_id": str(notification_id), "kind": kind,
                                  "title": title}))
         if rt.mailer and person.notify_email and person.email:
