@@ -105,6 +105,9 @@ class Worker:
         log.info("worker %s started (%d handlers)", self.name, len(self.handlers))
         try:
             while not stop.is_set():
+                # Cleared *before* claiming: a job committed while the claim is in flight
+                # leaves the flag set, so we claim again at once instead of sleeping on it.
+                wake.clear()
                 loop_time = asyncio.get_running_loop().time()
                 if loop_time >= next_schedule:
                     await self.enqueue_schedules()
@@ -117,7 +120,6 @@ class Worker:
                     task.add_done_callback(finished)
                 if claimed and len(claimed) == free:
                     continue  # more may be due: claim again when a slot frees
-                wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=self.poll)
         finally:

@@ -187,3 +187,31 @@ async def test_a_slow_job_does_not_hold_up_the_jobs_behind_it(rt) -> None:  # ty
     stop.set()
     await asyncio.wait_for(task, timeout=5)
     assert done[-1] == "slow"
+
+
+async def test_a_job_committed_while_the_worker_is_claiming_runs_without_waiting_for_the_poll(
+    rt,
+) -> None:  # type: ignore[no-untyped-def]
+    ran = asyncio.Event()
+
+    async def handler(ctx: JobContext, payload: dict[str, Any]) -> None:
+        ran.set()
+
+    class Racing(Worker):
+        raced = False
+
+        async def _claim(self, limit: int) -> list[queue.ClaimedJob]:
+            claimed = await super()._claim(limit)
+            if not self.raced:  # a job commits (and NOTIFYs) while this claim is in flight
+                self.raced = True
+                await _enqueue(rt)
+                await asyncio.sleep(0.2)  # its notification arrives before the claim returns
+            return claimed
+
+    stop = asyncio.Event()
+    running = asyncio.create_task(Racing(rt, {"probe": handler}, poll=60).run(stop))
+    try:
+        await asyncio.wait_for(ran.wait(), timeout=5)  # a lost wake-up would wait 60 s
+    finally:
+        stop.set()
+        await running
