@@ -99,6 +99,11 @@ class Worker:
         inflight: set[asyncio.Task[None]] = set()
         next_schedule = 0.0
 
+        async def wake_on_stop() -> None:  # SIGTERM ends the wait at once, not after `poll`
+            await stop.wait()
+            wake.set()
+        stopping = asyncio.create_task(wake_on_stop())
+
         def finished(task: asyncio.Task[None]) -> None:
             inflight.discard(task)
             wake.set()  # a slot is free
@@ -123,6 +128,7 @@ class Worker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=self.poll)
         finally:
+            stopping.cancel()
             if inflight:  # let running jobs finish; any cut short is redone after its lease
                 await asyncio.wait(inflight, timeout=self.lease.total_seconds())
             if listener is not None:

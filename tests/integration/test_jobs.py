@@ -215,3 +215,13 @@ async def test_a_job_committed_while_the_worker_is_claiming_runs_without_waiting
     finally:
         stop.set()
         await running
+
+
+async def test_an_idle_worker_told_to_stop_returns_at_once_not_after_its_poll(
+    rt,
+) -> None:  # type: ignore[no-untyped-def]
+    stop = asyncio.Event()
+    running = asyncio.create_task(Worker(rt, {}, poll=60).run(stop))
+    await asyncio.sleep(0.3)  # claimed nothing, now waiting for work
+    stop.set()
+    await asyncio.wait_for(running, timeout=2)  # SIGTERM sets `stop`: no 60 s wait
