@@ -58,3 +58,19 @@ async def test_a_broken_connection_fails_only_its_batch_and_the_next_one_reconne
         await writer.close()
     assert new and event_id is not None
     assert await _count(rt, WebhookEvent) == 2
+
+
+async def test_a_sender_that_gives_up_mid_batch_does_not_strand_the_others(
+    rt,
+) -> None:  # type: ignore[no-untyped-def]
+    writer = InboxWriter(rt)
+    try:
+        senders = [asyncio.create_task(writer.accept(_delivery(n), delivery_key=f"k{n}"))
+                   for n in range(3)]
+        await asyncio.sleep(0)  # all three queued, one batch being written
+        senders[0].cancel()  # its client hung up
+        answers = await asyncio.wait_for(asyncio.gather(*senders[1:]), timeout=5)
+    finally:
+        await writer.close()
+    assert [new for _, new in answers] == [True, True]
+    assert await _count(rt, WebhookEvent) == 3  # the one that left was stored all the same
