@@ -29,23 +29,27 @@ def plain_dsn(url: str) -> str:
 
 
 def connect_args(pool_mode: str) -> dict[str, Any]:
-    """asyncpg's arguments for every connection we open, pooled or not."""
+    """`asyncpg.connect`'s arguments for every connection we open, pooled or not. A
+    transaction pooler hands each transaction to any server connection, so prepared
+    statements must not be cached there (asyncpg then uses unnamed ones)."""
     args: dict[str, Any] = {"server_settings": {"application_name": "prepskul"}}
     if pool_mode == "transaction":
-        # A transaction pooler hands each transaction to any server connection: prepared
-        # statements must not be cached, and their names must never collide.
-        args |= {"statement_cache_size": 0,
-                 "prepared_statement_name_func": lambda: f"__ps_{uuid.uuid4().hex}__"}
+        args["statement_cache_size"] = 0
     return args
 
 
 def make_engine(url: str, *, pool_size: int = 10, pool_mode: str = "direct") -> AsyncEngine:
+    args = connect_args(pool_mode)
+    if pool_mode == "transaction":
+        # SQLAlchemy's dialect prepares statements by name itself: names must never collide
+        # across the server connections the pooler hands out.
+        args["prepared_statement_name_func"] = lambda: f"__ps_{uuid.uuid4().hex}__"
     return create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args=connect_args(pool_mode),
+        connect_args=args,
     )
 
 

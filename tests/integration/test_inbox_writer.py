@@ -3,6 +3,7 @@ each sender learns what happened to its own delivery, and a broken connection co
 batch it was carrying."""
 
 import asyncio
+import dataclasses
 
 import asyncpg
 import pytest
@@ -74,3 +75,18 @@ async def test_a_sender_that_gives_up_mid_batch_does_not_strand_the_others(
         await writer.close()
     assert [new for _, new in answers] == [True, True]
     assert await _count(rt, WebhookEvent) == 3  # the one that left was stored all the same
+
+
+async def test_with_a_transaction_pooler_in_front_the_writer_still_stores(
+    rt,
+) -> None:  # type: ignore[no-untyped-def]
+    settings = rt.settings.model_copy(update={"database_pool_mode": "transaction",
+                                              "database_listen_url": rt.database_url})
+    writer = InboxWriter(dataclasses.replace(rt, settings=settings))
+    try:  # several statements on one connection, none of them a cached prepared statement
+        answers = [await writer.accept(_delivery(n), delivery_key=f"pooled{n}")
+                   for n in range(3)]
+    finally:
+        await writer.close()
+    assert [new for _, new in answers] == [True, True, True]
+    assert await _count(rt, WebhookEvent) == 3
