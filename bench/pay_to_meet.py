@@ -102,7 +102,8 @@ async def run(url: str) -> dict[str, Any]:
                 sent: dict[str, float] = {}
                 tasks = []
                 cpu = [cpu_seconds(serve_pid), cpu_seconds(worker_pid), cpu_seconds()]
-                loop, started = asyncio.get_running_loop(), asyncio.get_running_loop().time()
+                loop = asyncio.get_running_loop()
+                started = loop.time()
                 for n, (session_id, link) in enumerate(pairs):
                     tasks.append(asyncio.create_task(_pay(client, sent, session_id, link)))
                     await asyncio.sleep(max(0.0, started + (n + 1) / rate - loop.time()))

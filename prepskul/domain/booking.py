@@ -28,9 +28,6 @@ class Slot:
     def minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
 
-    def overlaps(self, other: Slot) -> bool:
-        return self.starts_at < other.ends_at and other.starts_at < self.ends_at
-
 
 def check_slot(starts_at: datetime, minutes: int, now: datetime, rules: BookingRules) -> Slot:
     """A slot that starts late enough, not too far ahead, and lasts 30–180 minutes."""
@@ -67,12 +64,6 @@ def check_subject(subject: str, tutor_subjects: list[str]) -> str:
             return taught
     offered = ", ".join(tutor_subjects) or "nothing yet"
     raise InvalidInput("subject_not_taught", f"This tutor teaches {offered}, not '{subject}'.")
-
-
-def check_no_overlap(slot: Slot, held: list[Slot]) -> None:
-    """The friendly early answer; the database's exclusion constraint is the real guard."""
-    if any(slot.overlaps(other) for other in held):
-        raise slot_taken()
 
 
 def slot_taken() -> Conflict:

@@ -157,8 +157,3 @@ async def replay(db: AsyncSession, job_id: int, *, now: datetime) -> bool:
         {"id": job_id, "now": now},
     )
     return result.scalar_one_or_none() is not None
-
-
-async def counts(db: AsyncSession) -> dict[str, int]:
-    rows = await db.execute(text("SELECT status, count(*) FROM prepskul.jobs GROUP BY status"))
-    return {status: n for status, n in rows.all()}

@@ -82,27 +82,24 @@ class InboxWriter:
 
     async def _drain(self) -> None:
         try:
-            await self._write_all()
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                try:
+                    stored = await self._write(batch)
+                except Exception as exc:
+                    for item in batch:
+                        if not item.done.done():  # its sender may have hung up meanwhile
+                            item.done.set_exception(exc)
+                    continue
+                for item in batch:
+                    event_id = stored.pop((item.delivery.provider, item.key), None)
+                    new = event_id is not None
+                    metrics.WEBHOOKS.labels(item.delivery.provider,
+                                            "accepted" if new else "duplicate").inc()
+                    if not item.done.done():  # stored all the same; nobody left to tell
+                        item.done.set_result((event_id, new))
         finally:
             self._busy -= 1
-
-    async def _write_all(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            try:
-                stored = await self._write(batch)
-            except Exception as exc:
-                for item in batch:
-                    if not item.done.done():  # its sender may have hung up meanwhile
-                        item.done.set_exception(exc)
-                continue
-            for item in batch:
-                event_id = stored.pop((item.delivery.provider, item.key), None)
-                new = event_id is not None
-                metrics.WEBHOOKS.labels(item.delivery.provider,
-                                        "accepted" if new else "duplicate").inc()
-                if not item.done.done():  # stored all the same; nobody left to tell
-                    item.done.set_result((event_id, new))
 
     async def _write(self, batch: list[_Pending]) -> dict[tuple[str, str], int]:
         conn = self._idle.pop() if self._idle else await connect(

@@ -6,7 +6,6 @@ import pytest
 
 from prepskul.domain.booking import (
     BookingRules,
-    Slot,
     check_slot,
     check_subject,
     needs_approval,
@@ -56,12 +55,6 @@ def test_naive_times_are_refused_because_they_name_no_instant() -> None:
     with pytest.raises(InvalidInput) as refused:
         check_slot(datetime(2026, 3, 2, 10, 0), 60, NOW, RULES)
     assert refused.value.code == "naive_time"
-
-
-def test_slots_that_touch_do_not_overlap() -> None:
-    a = Slot(NOW, NOW + timedelta(hours=1))
-    assert not a.overlaps(Slot(NOW + timedelta(hours=1), NOW + timedelta(hours=2)))
-    assert a.overlaps(Slot(NOW + timedelta(minutes=59), NOW + timedelta(hours=2)))
 
 
 def test_the_subject_must_be_one_the_tutor_teaches_whatever_its_case() -> None:
