@@ -14,6 +14,7 @@ def handlers() -> dict[str, Handler]:
         "send_email": notify.send_email,
         "send_push": notify.send_push,
         "send_reminders": notify.send_reminders,
+        "purge_change_log": notify.purge_change_log,
         "process_fapshi_webhook": payments.process_fapshi_webhook,
         "reconcile_payments": payments.reconcile_payments,
         "expire_payment": payments.expire_payment,
@@ -33,6 +34,7 @@ def schedules(rt: Runtime) -> list[Schedule]:
         Schedule("expire_stale_sessions", timedelta(minutes=5)),
         Schedule("mark_missing_recordings", timedelta(minutes=15)),
         Schedule("send_reminders", timedelta(minutes=1)),
+        Schedule("purge_change_log", timedelta(hours=1)),
     ]
 
 

@@ -7,10 +7,13 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
+from prepskul.db.models import ChangeEvent
 from prepskul.services.live import Hub, LiveEvent
 from tests.conftest import (
     FAPSHI_SECRET,
@@ -107,3 +110,14 @@ async def test_a_slow_subscriber_is_dropped_instead_of_holding_memory(rt) -> Non
         hub.dispatch(LiveEvent(n, "session.booked", None, frozenset({profile.id}), {}))
     assert slow.dropped and slow not in hub.subscribers
     assert slow.queue.qsize() == 1 and slow.queue.get_nowait() is None  # the stream ends
+
+
+async def test_the_change_log_keeps_a_week_and_no_more(rt, worker) -> None:  # type: ignore[no-untyped-def]
+    now = rt.clock.now()
+    async with rt.sessions.begin() as db:
+        for age in (timedelta(days=8), timedelta(days=6)):
+            db.add(ChangeEvent(type=f"old.{age.days}", audience=[], data={}, at=now - age))
+    await worker.drain()  # the hourly purge is due in a fresh window
+    async with rt.sessions() as db:
+        kept = (await db.scalars(select(ChangeEvent.type))).all()
+    assert kept == ["old.6"]
