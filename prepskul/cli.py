@@ -39,9 +39,11 @@ def _run(work: Coroutine[Any, Any, None]) -> None:
         uvloop.run(work)
 
 
-def _settings(**overrides: object) -> Settings:
+def _settings(*, setup: bool = False, **overrides: object) -> Settings:
+    """`setup`: for the commands an operator runs while setting up, which may run before
+    every secret exists (see `config.SetupSettings`)."""
     try:
-        settings = load_settings(**overrides)
+        settings = load_settings(setup=setup, **overrides)
     except ConfigError as exc:
         typer.echo(f"✘ {exc}", err=True)
         raise typer.Exit(2) from None
@@ -98,7 +100,7 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the latest revision."""
-    settings = _settings()
+    settings = _settings(setup=True)
     url, _ = resolve_database_url(settings)
     migrations.upgrade(url)
     typer.echo(f"✔ database at revision {migrations.head_revision()}")
@@ -174,7 +176,7 @@ def doctor() -> None:
         failed = any(c.failed for c in results)
         typer.echo("\n✘ required checks failed" if failed else "\n✔ ready")
 
-    with _runtime(_settings(), migrate_embedded=False) as rt:
+    with _runtime(_settings(setup=True), migrate_embedded=False) as rt:
         _run(_closing(rt, work))
     raise typer.Exit(1 if failed else 0)
 
@@ -206,7 +208,7 @@ def supabase_realtime() -> None:
         typer.echo("✔ prepskul.sessions is in the supabase_realtime publication" if published
                    else "! no supabase_realtime publication: enable Realtime in the dashboard")
 
-    _with_runtime(work)
+    _with_runtime(work, setup=True)
 
 
 fathom_app = typer.Typer(help="Fathom setup.", no_args_is_help=True)
@@ -215,8 +217,8 @@ fathom_app.add_typer(webhook_app, name="webhook")
 app.add_typer(fathom_app, name="fathom")
 
 
-def _with_runtime(work: Callable[[Runtime], Awaitable[None]]) -> None:
-    with _runtime(_settings()) as rt:
+def _with_runtime(work: Callable[[Runtime], Awaitable[None]], *, setup: bool = False) -> None:
+    with _runtime(_settings(setup=setup)) as rt:
         _run(_closing(rt, work))
 
 
@@ -233,7 +235,7 @@ def fathom_register(url: str = typer.Option(None, help="default: PUBLIC_BASE_URL
         typer.echo("  keep the old one until deliveries signed with it have stopped):")
         typer.echo(f"  {created['secret']}")
 
-    _with_runtime(work)
+    _with_runtime(work, setup=True)
 
 
 @webhook_app.command("list")
@@ -249,7 +251,7 @@ def fathom_list() -> None:
             on = ", ".join(k.removeprefix("include_") for k, v in hook.includes.items() if v)
             typer.echo(f"{hook.id}  {hook.url}  ({on})  since {hook.created_at:%Y-%m-%d}")
 
-    _with_runtime(work)
+    _with_runtime(work, setup=True)
 
 
 @webhook_app.command("delete")
@@ -261,7 +263,7 @@ def fathom_delete(webhook_id: str) -> None:
         known = await fathom_setup.delete(rt, webhook_id)
         typer.echo(f"✔ deleted {webhook_id}" + ("" if known else " (it was not registered here)"))
 
-    _with_runtime(work)
+    _with_runtime(work, setup=True)
 
 
 if __name__ == "__main__":

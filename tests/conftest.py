@@ -39,6 +39,26 @@ FAPSHI_SECRET = "fapshi-dashboard-secret"
 FATHOM_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
+def write_service_account_key(path: Path, *, token_uri: str, project: str = "prepskul",
+                              email: str = "sessions@prepskul.iam.gserviceaccount.com") -> str:
+    """A Google service-account key file as Google makes them (also what Firebase gives for
+    FCM); returns its public key in PEM, for a fake token endpoint to verify assertions."""
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    path.write_text(json.dumps({
+        "type": "service_account", "project_id": project, "private_key_id": uuid.uuid4().hex,
+        "private_key": private, "client_email": email, "client_id": "1234567890",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": token_uri}))
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
