@@ -99,6 +99,19 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         embedded.stop()
 
 
+@pytest.fixture
+async def empty_database(database_url: str) -> AsyncIterator[str]:
+    """A database of its own on the test server, with nothing in it (not even migrated)."""
+    name = f"prepskul_empty_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(plain_dsn(database_url))
+    await admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield _with_database(database_url, name)
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
+
+
 def _with_database(url: str, name: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -182,19 +195,28 @@ async def rt(settings: Settings, database_url: str, clock: ManualClock) -> Async
     await runtime.close()
 
 
-@pytest.fixture(scope="session")
-async def server(rt: Runtime, port: int) -> AsyncIterator[Any]:
-    """Our app with the fakes mounted, served by uvicorn on loopback (real HTTP both ways)."""
-    app = create_app(rt, mount_fakes=True)
+@contextlib.asynccontextmanager
+async def serving(app: Any, port: int) -> AsyncIterator[None]:
+    """An ASGI app served by uvicorn on loopback, in this event loop, until the block ends."""
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                             access_log=False, lifespan="on")
     srv = uvicorn.Server(config)
     task = asyncio.create_task(srv.serve())
     while not srv.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
         await asyncio.sleep(0.02)
-    yield app
-    srv.should_exit = True
-    await task
+    try:
+        yield
+    finally:
+        srv.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+async def server(rt: Runtime, port: int) -> AsyncIterator[Any]:
+    """Our app with the fakes mounted, served by uvicorn on loopback (real HTTP both ways)."""
+    app = create_app(rt, mount_fakes=True)
+    async with serving(app, port):
+        yield app
 
 
 @pytest.fixture
