@@ -22,8 +22,7 @@ from prepskul.db.models import Payment, Profile
 from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.people import Role
 from prepskul.domain.pricing import Kind
-from prepskul.services import live, operations, payments, people, recordings
-from prepskul.services import sessions as booking
+from prepskul.services import booking, live, operations, payments, people, recordings
 from prepskul.services.access import session_for
 from prepskul.services.demo import DEMO_USERS, demo_user
 from prepskul.web import csrf
