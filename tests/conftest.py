@@ -128,6 +128,7 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # as they crossed the wire
         self.refusing = False
         self.stall = 0.0  # seconds to hang on RCPT TO: a sender can be killed mid-send
 
@@ -141,6 +142,7 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refusing:
             return "451 4.3.0 Mailbox temporarily unavailable"
+        self.raw.append(envelope.original_content)
         self.messages.append(
             cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(envelope.content)))
         return "250 OK"
@@ -161,6 +163,7 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
 def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
     box = smtp_server[0]
     box.messages.clear()
+    box.raw.clear()
     box.refusing = False
     box.stall = 0.0
     return box
@@ -425,9 +428,10 @@ def restart_database() -> Callable[[], Any]:
     return restart
 
 
-async def wait_until_up(client: httpx.AsyncClient, path: str = "/readyz") -> None:
+async def wait_until_up(client: httpx.AsyncClient, path: str = "/readyz",
+                        seconds: float = 20) -> None:
     """Until a server process we started answers (it starts in a second or two)."""
-    for _ in range(200):
+    for _ in range(int(seconds * 10)):
         with contextlib.suppress(httpx.TransportError):
             if (await client.get(path)).status_code == 200:
                 return
