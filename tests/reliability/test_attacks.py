@@ -28,8 +28,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import text
 
-from prepskul.api.app import create_app
 from prepskul.api.auth import TokenVerifier, mint_token
+from prepskul.app import create_app
 from prepskul.config import Env, Settings
 from prepskul.logs import JsonFormatter
 from prepskul.runtime import Runtime, build_runtime
