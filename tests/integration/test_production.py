@@ -88,7 +88,7 @@ async def providers(empty_database: str, smtp_server: tuple[Mailbox, int],
     }
     async with contextlib.AsyncExitStack() as stack:
         for name, fake in (("fapshi", fapshi), ("google", calendar), ("fathom", fathom)):
-            await stack.enter_async_context(serving(fake.app(), ports[name]))
+            await stack.enter_async_context(serving(fake.app(), None, ports[name]))
         yield Providers(fapshi, calendar, fathom, env, ports["service"])
         await fathom.flush()
         await fapshi.flush()
