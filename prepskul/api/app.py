@@ -23,6 +23,7 @@ from prepskul.api import (
     people,
     recordings,
     sessions,
+    tutors,
     webhooks,
 )
 from prepskul.api.auth import TokenVerifier
@@ -101,7 +102,7 @@ def create_app(
     app.state.webhook_rejections = RejectionLimiter()
     errors.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
-    for router in (webhooks.router, ops.router, people.router, sessions.router,
+    for router in (webhooks.router, ops.router, people.router, tutors.router, sessions.router,
                    payments.router, recordings.router, admin.router, events.router,
                    notifications.router):
         app.include_router(router)
@@ -114,8 +115,9 @@ def create_app(
     from fastapi.staticfiles import StaticFiles
     from starlette.responses import RedirectResponse
 
-    from prepskul.web import pages
+    from prepskul.web import pages, tutor_pages
 
+    app.include_router(tutor_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
 
