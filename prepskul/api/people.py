@@ -11,7 +11,7 @@ from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import ProfileIn, ProfileOut
 from prepskul.domain.pricing import Kind
 from prepskul.services import people
-from prepskul.services.sessions import quote as quote_price
+from prepskul.services.booking import quote as quote_price
 
 router = APIRouter(prefix="/api", tags=["people"])
 

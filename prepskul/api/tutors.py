@@ -27,8 +27,8 @@ from prepskul.domain.people import Role, check_time_zone
 from prepskul.domain.tutors import MAX_RATE_XAF, TutorStatus, missing_for_approval
 from prepskul.runtime import Runtime
 from prepskul.services import availability, tutors
+from prepskul.services.booking import trial_prices
 from prepskul.services.people import get_tutor
-from prepskul.services.sessions import trial_prices
 
 router = APIRouter(prefix="/api", tags=["tutors"])
 

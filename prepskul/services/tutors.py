@@ -31,8 +31,7 @@ from prepskul.domain.tutors import (
     tutor_transition,
 )
 from prepskul.runtime import Runtime
-from prepskul.services import availability, notifications
-from prepskul.services import sessions as booking
+from prepskul.services import availability, booking, notifications
 from prepskul.services.availability import TutorLimits, has_hours
 from prepskul.services.people import get_tutor
 

@@ -20,8 +20,7 @@ from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.people import Role
 from prepskul.domain.pricing import Kind, price_xaf
 from prepskul.domain.tutors import Level, TutorStatus, missing_for_approval
-from prepskul.services import availability, people, tutors
-from prepskul.services import sessions as booking
+from prepskul.services import availability, booking, people, tutors
 from prepskul.services.people import get_tutor
 from prepskul.web.pages import Csrf, PageUser, back, render
 
