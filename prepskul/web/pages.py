@@ -27,9 +27,11 @@ from prepskul.services.access import session_for
 from prepskul.services.demo import DEMO_USERS, demo_user
 from prepskul.services.lessons import record_lesson
 from prepskul.web.i18n import status_names, translator
+from prepskul.web.markdown import markdown_html
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.filters["markdown"] = markdown_html
 STATIC = Path(__file__).parent / "static"
 JOIN_OPENS = timedelta(minutes=10)
 
