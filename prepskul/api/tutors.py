@@ -49,7 +49,7 @@ async def visible_tutor(db: DB, viewer: Profile, tutor_id: uuid.UUID) -> Profile
     """A bookable tutor; the tutor themself and operators also see one who is not."""
     tutor = await get_tutor(db, tutor_id)
     if tutor.tutor_status is not TutorStatus.APPROVED and viewer.id != tutor.id \
-            and viewer.role != Role.ADMIN.value:
+            and viewer.role != Role.ADMIN:
         raise NotFound("tutor_not_found", "There is no tutor with that id.")
     return tutor
 

@@ -111,7 +111,7 @@ async def held_time(
     query = select(TutoringSession.starts_at, TutoringSession.ends_at).where(
         TutoringSession.tutor_id == tutor_id,
         TutoringSession.starts_at < end, TutoringSession.ends_at > start,
-        TutoringSession.status.in_([s.value for s in HOLDS_SLOT]),
+        TutoringSession.status.in_(HOLDS_SLOT),
     )
     if ignore is not None:
         query = query.where(TutoringSession.id != ignore)

@@ -69,7 +69,7 @@ async def seed_demo(db: AsyncSession, *, hours: tuple[int, int] = DAYTIME) -> No
     for u in DEMO_USERS:
         await db.execute(
             insert(Profile).values(
-                id=u.id, role=u.role.value, full_name=u.name, email=u.email, language=u.language,
+                id=u.id, role=u.role, full_name=u.name, email=u.email, language=u.language,
                 subjects=list(u.subjects), hourly_rate_xaf=u.hourly_rate_xaf,
                 requires_approval=u.requires_approval, levels=list(u.levels),
                 teaching_languages=list(u.teaching_languages), bio=u.bio,

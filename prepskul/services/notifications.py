@@ -58,7 +58,7 @@ async def notify_about_tutor(
     rows = []
     for person in people:
         title, body = render_tutor(kind, person.language, tutor.full_name, reason)
-        path = "/ops/tutors" if person.role == Role.ADMIN.value else "/tutor"
+        path = "/ops/tutors" if person.role == Role.ADMIN else "/tutor"
         rows.append({"user_id": person.id, "session_id": None, "kind": kind, "title": title,
                      "body": body, "data": {"tutor_id": str(tutor.id), "path": path},
                      "dedupe_key": f"notify:{kind}:{tutor.id}:{person.id}:{occasion}"})
@@ -66,7 +66,7 @@ async def notify_about_tutor(
 
 
 async def operators(db: AsyncSession) -> list[Profile]:
-    return list((await db.scalars(select(Profile).where(Profile.role == Role.ADMIN.value))).all())
+    return list((await db.scalars(select(Profile).where(Profile.role == Role.ADMIN))).all())
 
 
 async def _write(db: AsyncSession, rt: Runtime, people: list[Profile],
@@ -160,7 +160,7 @@ async def due_reminders(rt: Runtime) -> int:
     async with rt.sessions.begin() as db:
         for label, lead in REMINDERS.items():
             sessions = (await db.scalars(select(TutoringSession).where(
-                TutoringSession.status.in_([Status.PAID.value, Status.SCHEDULED.value]),
+                TutoringSession.status.in_([Status.PAID, Status.SCHEDULED]),
                 TutoringSession.starts_at > now,
                 TutoringSession.starts_at <= now + lead,
                 TutoringSession.created_at <= TutoringSession.starts_at - lead,

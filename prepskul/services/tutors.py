@@ -47,7 +47,7 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
 
 
 def require_tutor(person: Profile) -> None:
-    if person.role != Role.TUTOR.value:
+    if person.role != Role.TUTOR:
         raise NotAllowed("tutors_only", "Only tutors have a tutor profile.")
 
 
@@ -125,9 +125,9 @@ async def suspend(
     now = rt.clock.now()
     future = (await db.scalars(select(TutoringSession).where(
         TutoringSession.tutor_id == tutor.id, TutoringSession.starts_at > now,
-        TutoringSession.status.in_([s.value for s in (*UNPAID, *PAID)])))).all()
+        TutoringSession.status.in_((*UNPAID, *PAID))))).all()
     for session in future:
-        if Status(session.status) in UNPAID:
+        if session.status in UNPAID:
             await booking.cancel(db, rt, operator, session.id, "The tutor is suspended.")
         else:
             await db.execute(
@@ -168,7 +168,7 @@ async def bookable(
     db: AsyncSession, wanted: TutorFilter, *, cursor: str | None, limit: int
 ) -> tuple[list[Profile], str | None]:
     """Approved tutors matching every filter given, by name, a page at a time."""
-    query = select(Profile).where(Profile.role == Role.TUTOR.value,
+    query = select(Profile).where(Profile.role == Role.TUTOR,
                                   Profile.tutor_status == TutorStatus.APPROVED)
     if wanted.subject:
         taught = func.unnest(Profile.subjects).table_valued("s").render_derived()
@@ -195,7 +195,7 @@ async def bookable(
 
 
 async def for_operators(db: AsyncSession, status: TutorStatus | None) -> list[Profile]:
-    query = select(Profile).where(Profile.role == Role.TUTOR.value)
+    query = select(Profile).where(Profile.role == Role.TUTOR)
     if status is not None:
         query = query.where(Profile.tutor_status == status)
     return list((await db.scalars(query.order_by(Profile.created_at))).all())

@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prepskul.db.base import Base, created_at, updated_at
+from prepskul.db.base import Base, created_at, enum_type, updated_at
+from prepskul.domain.people import Language, Role
 from prepskul.domain.tutors import TutorStatus
 
 
@@ -17,12 +18,12 @@ class Profile(Base):
     __tablename__ = "profiles"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(enum_type(Role, 16))
     full_name: Mapped[str] = mapped_column(Text, default="")
     email: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(32))
     time_zone: Mapped[str] = mapped_column(Text, default="Africa/Douala")
-    language: Mapped[str] = mapped_column(String(2), default="fr")
+    language: Mapped[Language] = mapped_column(enum_type(Language, 2), default=Language.FR)
     notify_email: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_push: Mapped[bool] = mapped_column(Boolean, default=True)
     push_token: Mapped[str | None] = mapped_column(Text)
@@ -35,8 +36,7 @@ class Profile(Base):
     teaching_languages: Mapped[list[str]] = mapped_column(
         ARRAY(Text), default=list, server_default="{}")
     tutor_status: Mapped[TutorStatus] = mapped_column(
-        Enum(TutorStatus, native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e]),
+        enum_type(TutorStatus, 16),
         default=TutorStatus.PENDING, server_default=TutorStatus.PENDING.value)
     tutor_status_reason: Mapped[str | None] = mapped_column(Text)
     # Availability settings; None means the service's default.
