@@ -53,8 +53,7 @@ async def test_a_student_books_pays_joins_and_reads_the_notes(
     await student.click("button[value=pay]")
     await student.wait_for_url(session_url)
 
-    await watcher.wait_for_function(
-        "document.getElementById('status').dataset.status === 'scheduled'", timeout=20000)
+    await watcher.locator("#status[data-status=scheduled]").wait_for(timeout=20000)
     link = await watcher.get_attribute("#join", "href")
     assert link and link.startswith("https://meet.google.com/")
     assert await watcher.evaluate("window.__stayed") is True  # live, no reload
