@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -126,10 +127,11 @@ async def send_email(rt: Runtime, notification_id: uuid.UUID) -> str:
     if found is None:
         return "nothing to send"
     note, person, address = found
-    host = rt.settings.public_base_url.split("//")[-1].split("/")[0]
+    host = urlsplit(rt.settings.public_base_url).hostname  # no port: a msg-id has none
     await rt.mailer.send(email_message(
         to=address, title=note.title, body=note.body, language=person.language,
-        link=link_for(rt, note), message_id=f"<{note.id}@{host}>"))
+        link=link_for(rt, note), message_id=f"<{note.id}@{host}>",
+        sent_at=rt.clock.now()))
     await _delivered(rt, note, emailed_at=rt.clock.now())
     return "emailed"
 
