@@ -86,7 +86,9 @@ class Settings(BaseSettings):
     fcm_base_url: str | None = None
 
     # Business knobs, with the defaults the issues name.
-    booking_min_notice_minutes: int = 120
+    booking_min_notice_minutes: int = 120  # each is a tutor's default; they may set their own
+    booking_horizon_days: int = 120
+    booking_buffer_minutes: int = 0
     trial_price_30_xaf: int = 2000
     trial_price_60_xaf: int = 3500
     reconcile_interval_seconds: int = 300
