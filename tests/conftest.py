@@ -205,11 +205,19 @@ async def fresh_db(rt: Runtime, clock: ManualClock) -> None:
 
         tables = ", ".join(
             f"prepskul.{t}" for t in ("change_events", "notifications", "action_items",
-                                      "recordings", "payments", "jobs", "webhook_events",
-                                      "sessions", "parent_links", "profiles")
+                                      "rate_limits", "recordings", "payments", "jobs",
+                                      "webhook_events", "sessions", "parent_links", "profiles")
         )
         await db.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         await seed_demo(db)
+
+
+@pytest.fixture
+def roomy_limits(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For a test that books many sessions as one person to show something other than the
+    per-booker limits (those have tests of their own, at the default settings)."""
+    monkeypatch.setattr(rt.settings, "max_open_unpaid_bookings", 1000)
+    monkeypatch.setattr(rt.settings, "booking_attempts_per_hour", 100_000)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def schedules(rt: Runtime) -> list[Schedule]:
     # Reconciliation runs often; each transaction's own backoff decides whether it is asked.
     return [
         Schedule("reconcile_payments", timedelta(seconds=30)),
-        Schedule("expire_stale_sessions", timedelta(minutes=5)),
+        Schedule("expire_stale_sessions", timedelta(minutes=1)),
         Schedule("mark_missing_recordings", timedelta(minutes=15)),
         Schedule("send_reminders", timedelta(minutes=1)),
         Schedule("purge_change_log", timedelta(hours=1)),

@@ -1,6 +1,7 @@
 """Tables, one module per concern. Importing this package registers them all."""
 
 from prepskul.db.models.feed import ChangeEvent
+from prepskul.db.models.holds import RateLimit, TimeHold
 from prepskul.db.models.inbox import WebhookEvent
 from prepskul.db.models.jobs import Job
 from prepskul.db.models.notifications import Notification
@@ -19,7 +20,9 @@ __all__ = [
     "ParentLink",
     "Payment",
     "Profile",
+    "RateLimit",
     "Recording",
+    "TimeHold",
     "TutoringSession",
     "WebhookEvent",
 ]
