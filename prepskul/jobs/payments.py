@@ -7,7 +7,7 @@ from typing import Any
 
 from prepskul.jobs.worker import JobContext
 from prepskul.providers.errors import PermanentProviderError, ProviderError
-from prepskul.services import inbox, payments, sessions
+from prepskul.services import booking, inbox, payments
 
 log = logging.getLogger(__name__)
 
@@ -52,4 +52,4 @@ async def expire_payment(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def expire_stale_sessions(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Unpaid and unapproved sessions whose hold ran out expire (their time is free already:
     a booking never waits for this sweep), links closed, bookers told."""
-    await sessions.sweep_lapsed(ctx.rt)
+    await booking.sweep_lapsed(ctx.rt)

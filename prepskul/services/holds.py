@@ -22,7 +22,6 @@ from prepskul.domain.lifecycle import Status
 from prepskul.runtime import Runtime
 
 EXCLUSION_VIOLATION = "23P01"
-TENTATIVE_VALUES = [s.value for s in TENTATIVE]
 
 
 def hold_rules(rt: Runtime) -> HoldRules:
@@ -77,7 +76,7 @@ async def lapsed(
         select(TutoringSession)
         .join(TimeHold, (TimeHold.session_id == TutoringSession.id)
               & (TimeHold.purpose == HoldPurpose.SESSION))
-        .where(TimeHold.expires_at <= now, TutoringSession.status.in_(TENTATIVE_VALUES))
+        .where(TimeHold.expires_at <= now, TutoringSession.status.in_(TENTATIVE))
         .order_by(TimeHold.expires_at, TutoringSession.id)
         .limit(limit)
     )
@@ -100,7 +99,7 @@ async def open_unpaid(db: AsyncSession, booker_id: uuid.UUID, now: datetime) -> 
     count = await db.scalar(
         select(func.count()).select_from(TutoringSession).where(
             TutoringSession.booked_by_id == booker_id,
-            TutoringSession.status.in_(TENTATIVE_VALUES),
+            TutoringSession.status.in_(TENTATIVE),
             TutoringSession.hold_expires_at > now,
         ))
     return int(count or 0)
@@ -110,7 +109,7 @@ async def requests_near_lapse(db: AsyncSession, now: datetime, rules: HoldRules
                               ) -> list[TutoringSession]:
     """Requests whose approval window closes within the reminder's lead time."""
     return list((await db.scalars(select(TutoringSession).where(
-        TutoringSession.status == Status.REQUESTED.value,
+        TutoringSession.status == Status.REQUESTED,
         TutoringSession.hold_expires_at > now,
         TutoringSession.hold_expires_at <= now + rules.approval_reminder,
     ))).all())

@@ -21,11 +21,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Index, Text, func, literal_column, text
+from sqlalchemy import DateTime, ForeignKey, Index, Text, func, literal_column, text
 from sqlalchemy.dialects.postgresql import UUID, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prepskul.db.base import Base, created_at
+from prepskul.db.base import Base, created_at, enum_type
 from prepskul.domain.holds import HoldPurpose
 
 
@@ -50,9 +50,7 @@ class TimeHold(Base):
         UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
     )
     tutor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id"))
-    purpose: Mapped[HoldPurpose] = mapped_column(
-        Enum(HoldPurpose, native_enum=False, length=16, create_constraint=False,
-             values_callable=lambda kinds: [k.value for k in kinds]))
+    purpose: Mapped[HoldPurpose] = mapped_column(enum_type(HoldPurpose, 16))
     session_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("sessions.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -3,11 +3,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, Text, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prepskul.db.base import Base, created_at, updated_at
+from prepskul.db.base import Base, created_at, enum_type, updated_at
+from prepskul.domain.lifecycle import MeetState, RecordingState, Status
+from prepskul.domain.pricing import Kind
 
 
 class TutoringSession(Base):
@@ -23,7 +25,7 @@ class TutoringSession(Base):
     id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
     )
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[Kind] = mapped_column(enum_type(Kind, 16))
     tutor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id"))
     student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id"))
     booked_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id"))
@@ -31,14 +33,15 @@ class TutoringSession(Base):
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     time_zone: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(24), index=True)
+    status: Mapped[Status] = mapped_column(enum_type(Status, 24), index=True)
     price_xaf: Mapped[int] = mapped_column(Integer)
     # Until when an unpaid or unapproved session holds the tutor's time (None: for good).
     hold_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    meet_state: Mapped[str | None] = mapped_column(String(16))
+    meet_state: Mapped[MeetState | None] = mapped_column(enum_type(MeetState, 16))
     meet_link: Mapped[str | None] = mapped_column(Text)
     calendar_event_id: Mapped[str | None] = mapped_column(Text)
-    recording_state: Mapped[str | None] = mapped_column(String(16))
+    recording_state: Mapped[RecordingState | None] = mapped_column(
+        enum_type(RecordingState, 16))
     note: Mapped[str | None] = mapped_column(Text)
     decline_reason: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)

@@ -29,10 +29,12 @@ from prepskul.domain.holds import (
     lapse_reason,
 )
 from prepskul.domain.lifecycle import Event, Status
+from prepskul.domain.payments import OPEN_PAYMENT, PaymentStatus
 from prepskul.domain.people import Role, check_time_zone
 from prepskul.domain.pricing import Kind, TrialPrices, price_xaf
 from prepskul.domain.throttle import Rate, booking_refused
-from prepskul.jobs import queue
+from prepskul.queue import store
+from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, holds, notifications, throttle
 from prepskul.services.access import audience, session_for, visible_to
@@ -76,9 +78,9 @@ async def book(
         raise booking_refused(admission)
     now = rt.clock.now()
     tutor = await get_tutor(db, req.tutor_id)
-    children = await children_of(db, booker.id) if booker.role == Role.PARENT.value else set()
+    children = await children_of(db, booker.id) if booker.role == Role.PARENT else set()
     student_id = resolve_student(
-        str(booker.id), Role(booker.role),
+        str(booker.id), booker.role,
         str(req.student_id) if req.student_id else None, children,
     )
     slot = check_slot(req.starts_at, req.minutes, now, rules(rt))
@@ -90,7 +92,7 @@ async def book(
     check_open_unpaid(await holds.open_unpaid(db, booker.id, now), rules_)
     session = TutoringSession(
         id=uuid.uuid4(),
-        kind=req.kind.value,
+        kind=req.kind,
         tutor_id=tutor.id,
         student_id=uuid.UUID(student_id),
         booked_by_id=booker.id,
@@ -98,7 +100,7 @@ async def book(
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
         time_zone=check_time_zone(req.time_zone or booker.time_zone),
-        status=status.value,
+        status=status,
         price_xaf=price,
         hold_expires_at=hold_until(status, now, slot.starts_at, rules_),
         note=req.note,
@@ -143,7 +145,7 @@ async def lapse(db: AsyncSession, rt: Runtime, session: TutoringSession) -> None
     """A tentative hold ran out: the session expires, its time is free again (the trigger
     drops its row), an open checkout link is closed at Fapshi so nobody pays for it, and the
     booker is told — the tutor too when it was their answer that was awaited."""
-    reason = lapse_reason(Status(session.status))
+    reason = lapse_reason(session.status)
     apply(session, Event.EXPIRE)
     await close_open_payments(db, rt, session)
     await feed.record_change(db, session, "session.expired", reason=reason.value)
@@ -154,11 +156,11 @@ async def lapse(db: AsyncSession, rt: Runtime, session: TutoringSession) -> None
 
 
 def apply(session: TutoringSession, event: Event) -> None:
-    session.status = lifecycle.transition(Status(session.status), event).value
+    session.status = lifecycle.transition(session.status, event)
 
 
 def _require_tutor(actor: Profile, session: TutoringSession) -> None:
-    if actor.role != Role.ADMIN.value and actor.id != session.tutor_id:
+    if actor.role != Role.ADMIN and actor.id != session.tutor_id:
         raise NotAllowed("tutor_only", "Only the session's tutor can do this.")
 
 
@@ -196,20 +198,20 @@ async def cancel(
     db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid.UUID, reason: str
 ) -> TutoringSession:
     session = await session_for(db, actor, session_id, lock=True)
-    was = Status(session.status)
+    was = session.status
     apply(session, Event.CANCEL)
     session.cancel_reason = reason.strip() or None
     session.cancelled_by_id = actor.id
     now = rt.clock.now()
     if session.calendar_event_id or was in (Status.PAID, Status.SCHEDULED):
-        await queue.enqueue(db, "cancel_meeting", {"session_id": str(session.id)}, now=now,
+        await store.enqueue(db, JobKind.CANCEL_MEETING, {"session_id": str(session.id)}, now=now,
                             dedupe_key=f"cancel_meeting:{session.id}")
     await close_open_payments(db, rt, session)
     if was in (Status.PAID, Status.SCHEDULED):
         # Money was taken for a lesson that will not happen: an operator settles it.
         await db.execute(
             update(Payment)
-            .where(Payment.session_id == session.id, Payment.status == "SUCCESSFUL")
+            .where(Payment.session_id == session.id, Payment.status == PaymentStatus.SUCCESSFUL)
             .values(flag="refund_owed", flag_detail="session cancelled after payment")
         )
     await feed.record_change(db, session, "session.cancelled", reason=session.cancel_reason)
@@ -221,11 +223,11 @@ async def close_open_payments(db: AsyncSession, rt: Runtime, session: TutoringSe
     """Expire open checkout links at Fapshi so nobody pays for a dead session."""
     open_payments = await db.scalars(
         select(Payment).where(
-            Payment.session_id == session.id, Payment.status.in_(("CREATED", "PENDING"))
+            Payment.session_id == session.id, Payment.status.in_(OPEN_PAYMENT)
         )
     )
     for payment in open_payments:
-        await queue.enqueue(db, "expire_payment", {"trans_id": payment.trans_id},
+        await store.enqueue(db, JobKind.EXPIRE_PAYMENT, {"trans_id": payment.trans_id},
                             now=rt.clock.now(), dedupe_key=f"expire_payment:{payment.trans_id}")
 
 
@@ -234,7 +236,7 @@ async def reschedule(
     starts_at: datetime, minutes: int | None,
 ) -> TutoringSession:
     session = await session_for(db, actor, session_id, lock=True)
-    if Status(session.status) not in lifecycle.RESCHEDULABLE:
+    if session.status not in lifecycle.RESCHEDULABLE:
         raise IllegalTransition(
             "cannot_reschedule", "Only sessions that have not happened or ended can move."
         )
@@ -257,9 +259,9 @@ async def reschedule(
     if not await holds.claim(db, move):
         raise slot_taken()
     occasion = slot.starts_at.isoformat()
-    if session.calendar_event_id or Status(session.status) in (Status.PAID, Status.SCHEDULED):
-        await queue.enqueue(
-            db, "update_meeting", {"session_id": str(session.id)}, now=rt.clock.now(),
+    if session.calendar_event_id or session.status in (Status.PAID, Status.SCHEDULED):
+        await store.enqueue(
+            db, JobKind.UPDATE_MEETING, {"session_id": str(session.id)}, now=rt.clock.now(),
             dedupe_key=f"update_meeting:{session.id}:{occasion}",
         )
     await feed.record_change(db, session, "session.rescheduled")
