@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,8 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import Payment, Profile, TutoringSession
 from prepskul.domain import lifecycle
 from prepskul.domain.booking import (
-    BookingRules,
-    check_slot,
     check_subject,
     needs_approval,
     resolve_student,
@@ -38,6 +36,7 @@ from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, holds, notifications, throttle
 from prepskul.services.access import audience, session_for, visible_to
+from prepskul.services.availability import check_booking
 from prepskul.services.people import children_of, get_tutor
 
 
@@ -51,10 +50,6 @@ class BookingRequest:
     student_id: uuid.UUID | None = None
     time_zone: str | None = None
     note: str | None = None
-
-
-def rules(rt: Runtime) -> BookingRules:
-    return BookingRules(min_notice=timedelta(minutes=rt.settings.booking_min_notice_minutes))
 
 
 def trial_prices(rt: Runtime) -> TrialPrices:
@@ -83,7 +78,7 @@ async def book(
         str(booker.id), booker.role,
         str(req.student_id) if req.student_id else None, children,
     )
-    slot = check_slot(req.starts_at, req.minutes, now, rules(rt))
+    slot = await check_booking(db, rt, tutor, req.starts_at, req.minutes)
     subject = check_subject(req.subject, tutor.subjects)
     price = price_xaf(req.kind, req.minutes, tutor.hourly_rate_xaf, trial_prices(rt))
     status = lifecycle.initial_status(needs_approval(req.kind, tutor.requires_approval))
@@ -248,7 +243,8 @@ async def reschedule(
         )
     now = rt.clock.now()
     check_hold(session.hold_expires_at, now)  # a move keeps a hold's expiry, never renews it
-    slot = check_slot(starts_at, length, now, rules(rt))
+    tutor = await get_tutor(db, session.tutor_id)
+    slot = await check_booking(db, rt, tutor, starts_at, length, ignore=session.id)
     await release_lapsed(db, rt, session.tutor_id, slot.starts_at, slot.ends_at)
 
     def move() -> None:

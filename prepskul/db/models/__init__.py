@@ -1,5 +1,6 @@
 """Tables, one module per concern. Importing this package registers them all."""
 
+from prepskul.db.models.availability import AvailabilityException, WeeklyWindow
 from prepskul.db.models.feed import ChangeEvent
 from prepskul.db.models.holds import RateLimit, TimeHold
 from prepskul.db.models.inbox import WebhookEvent
@@ -13,6 +14,7 @@ from prepskul.db.models.sessions import TutoringSession
 
 __all__ = [
     "ActionItem",
+    "AvailabilityException",
     "ChangeEvent",
     "FathomWebhook",
     "Job",
@@ -25,4 +27,5 @@ __all__ = [
     "TimeHold",
     "TutoringSession",
     "WebhookEvent",
+    "WeeklyWindow",
 ]
