@@ -51,6 +51,26 @@ async def test_an_unpaid_booking_holds_its_slot_for_thirty_minutes_then_lets_it_
     assert "hold_lapsed" not in await _kinds(rt, "tutor")  # the tutor waited on nothing
 
 
+async def test_an_unpaid_booking_hides_its_slot_only_while_it_holds_it(
+    api, auth, book, clock
+) -> None:  # type: ignore[no-untyped-def]
+    on_the_hour = (clock.now() + timedelta(hours=25)).replace(minute=0, second=0, microsecond=0)
+    session = await book("student", hours_ahead=(on_the_hour - clock.now()) / timedelta(hours=1))
+    start = datetime.fromisoformat(session["starts_at"])
+    assert start == on_the_hour  # on the grid of offered times
+
+    async def offered() -> set[datetime]:
+        answer = await api.get(f"/api/tutors/{session['tutor_id']}/slots", params={
+            "from": (start - timedelta(hours=1)).isoformat(),
+            "to": (start + timedelta(hours=1)).isoformat(), "minutes": 60},
+            headers=auth("parent"))
+        return {datetime.fromisoformat(s) for s in answer.json()["slots"]}
+
+    assert start not in await offered()
+    clock.advance(LAPSE)
+    assert start in await offered()  # lapsed, not yet swept: offered again all the same
+
+
 async def test_the_sweep_lapses_holds_closes_the_link_and_fapshi_then_refuses_the_money(
     api, auth, book, pay, sandbox, worker, clock, rt
 ) -> None:  # type: ignore[no-untyped-def]
