@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     trial_price_60_xaf: int = 3500
     reconcile_interval_seconds: int = 300
     recording_missing_after_hours: int = 6
+    job_retention_days: int = Field(default=7, ge=1)  # finished jobs; dead ones stay
     max_body_bytes: int = 5 * 1024 * 1024  # webhooks (a long transcript fits many times)
     max_api_body_bytes: int = 256 * 1024  # everything else
     provider_timeout_seconds: float = 15.0

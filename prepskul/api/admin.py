@@ -36,7 +36,9 @@ class JobOut(FromRow):
     attempts: int
     max_attempts: int
     run_at: datetime
+    finished_at: datetime | None
     last_error: str | None
+    outcome: str | None  # what the handler did, in its words
 
 class UnassignedRecordingOut(BaseModel):
     id: uuid.UUID
@@ -74,6 +76,12 @@ async def jobs(db: DB, _: Admin, status: str | None = None, limit: Limit = 100) 
 @router.post("/jobs/{job_id}/replay", status_code=204)
 async def replay_job(job_id: int, db: DB, rt: RuntimeDep, _: Admin) -> None:
     await operations.replay_job(db, rt, job_id)
+
+
+@router.delete("/jobs/{job_id}", status_code=204)
+async def purge_job(job_id: int, db: DB, _: Admin) -> None:
+    """A dead job is kept until replayed or purged here; finished ones go by themselves."""
+    await operations.purge_job(db, job_id)
 
 
 @router.get("/payments/flagged", response_model=list[PaymentOut])
