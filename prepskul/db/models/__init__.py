@@ -1,6 +1,7 @@
 """Tables, one module per concern. Importing this package registers them all."""
 
 from prepskul.db.base import Base
+from prepskul.db.models.availability import AvailabilityException, WeeklyWindow
 from prepskul.db.models.feed import ChangeEvent
 from prepskul.db.models.inbox import WebhookEvent
 from prepskul.db.models.jobs import Job
@@ -13,6 +14,7 @@ from prepskul.db.models.sessions import TutoringSession
 
 __all__ = [
     "ActionItem",
+    "AvailabilityException",
     "Base",
     "ChangeEvent",
     "FathomWebhook",
@@ -24,4 +26,5 @@ __all__ = [
     "Recording",
     "TutoringSession",
     "WebhookEvent",
+    "WeeklyWindow",
 ]
