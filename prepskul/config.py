@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from prepskul.config_checks import (
     fathom_secret_problems,
+    key_file_problems,
     provider_url_problems,
     public_url_problems,
     secret_strength_problems,
@@ -134,6 +135,8 @@ class Settings(BaseSettings):
                                              jwt=self.supabase_jwt_secret)
         for name in PROVIDER_URL_SETTINGS:
             problems += provider_url_problems(name.upper(), getattr(self, name))
+        for name in ("google_service_account_file", "fcm_credentials_file"):
+            problems += key_file_problems(name.upper(), getattr(self, name))
         return problems
 
     def missing_for_production(self) -> list[str]:
