@@ -5,8 +5,8 @@ tutor's time writes a row into (sessions now; move proposals and plan reservatio
 A trigger keeps each session's row in step with the session. Unpaid and unapproved sessions
 get a hold expiry; the ones already open get theirs counted from this migration.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-27 20:40:00
 """
 from __future__ import annotations
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0005'
-down_revision: str | None = '0004'
+revision: str = '0006'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
