@@ -101,7 +101,7 @@ async def _quiet(rt: Any, seconds: float = 120) -> None:
 
 
 async def test_two_servers_and_two_workers_drive_the_whole_story_exactly_once(
-    settings, database_url, tmp_path, sandbox, auth, mailbox, rt, api
+    settings, database_url, tmp_path, sandbox, auth, mailbox, rt, api, fresh_db
 ) -> None:  # type: ignore[no-untyped-def]
     sandbox.fapshi.hold_webhooks = True  # we deliver them ourselves, to both servers
     sandbox.fathom.resend_scale = 0.0001
