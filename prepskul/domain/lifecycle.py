@@ -45,8 +45,6 @@ class RecordingState(StrEnum):
     MISSING = "missing"
 
 
-TERMINAL = frozenset({Status.COMPLETED, Status.DECLINED, Status.CANCELLED, Status.EXPIRED})
-
 # Statuses that hold the tutor's time: the database's exclusion constraint uses the same set.
 HOLDS_SLOT = frozenset(
     {Status.REQUESTED, Status.AWAITING_PAYMENT, Status.PAID, Status.SCHEDULED, Status.COMPLETED}

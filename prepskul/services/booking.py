@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import Payment, Profile, TutoringSession
 from prepskul.domain import lifecycle
 from prepskul.domain.booking import (
+    Slot,
     check_subject,
     needs_approval,
     resolve_student,
@@ -187,7 +188,7 @@ async def reschedule(
             "cannot_reschedule", "Only sessions that have not happened or ended can move."
         )
     # The price was set by the length, so a move keeps it; another length is a new booking.
-    length = _minutes(session)
+    length = Slot(session.starts_at, session.ends_at).minutes
     if minutes is not None and minutes != length:
         raise InvalidInput(
             "invalid_duration", f"A session keeps its length ({length} minutes) when it moves."
@@ -205,10 +206,6 @@ async def reschedule(
     await feed.record_change(db, session, "session.rescheduled")
     await notifications.notify_people(db, rt, session, "rescheduled", occasion=occasion)
     return session
-
-
-def _minutes(session: TutoringSession) -> int:
-    return int((session.ends_at - session.starts_at).total_seconds() // 60)
 
 
 def encode_cursor(session: TutoringSession) -> str:
