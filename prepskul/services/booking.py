@@ -150,11 +150,11 @@ async def cancel(
     session.cancel_reason = reason.strip() or None
     session.cancelled_by_id = actor.id
     now = rt.clock.now()
-    if session.calendar_event_id or was in (Status.PAID, Status.SCHEDULED):
+    if session.calendar_event_id or was in lifecycle.AWAITING_LESSON:
         await store.enqueue(db, JobKind.CANCEL_MEETING, {"session_id": str(session.id)}, now=now,
                             dedupe_key=f"cancel_meeting:{session.id}")
     await close_open_payments(db, rt, session)
-    if was in (Status.PAID, Status.SCHEDULED):
+    if was in lifecycle.AWAITING_LESSON:
         # Money was taken for a lesson that will not happen: an operator settles it.
         await db.execute(
             update(Payment)
@@ -198,7 +198,7 @@ async def reschedule(
     session.starts_at, session.ends_at = slot.starts_at, slot.ends_at
     await _flush_or_slot_taken(db)
     occasion = slot.starts_at.isoformat()
-    if session.calendar_event_id or session.status in (Status.PAID, Status.SCHEDULED):
+    if session.calendar_event_id or session.status in lifecycle.AWAITING_LESSON:
         await store.enqueue(
             db, JobKind.UPDATE_MEETING, {"session_id": str(session.id)}, now=rt.clock.now(),
             dedupe_key=f"update_meeting:{session.id}:{occasion}",

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import ChangeEvent, Notification, Profile, TutoringSession
 from prepskul.domain.errors import NotFound
-from prepskul.domain.lifecycle import Status
+from prepskul.domain.lifecycle import AWAITING_LESSON
 from prepskul.domain.people import Role
 from prepskul.providers.fcm.client import UnregisteredToken
 from prepskul.queue import store
@@ -162,7 +162,7 @@ async def due_reminders(rt: Runtime) -> int:
     async with rt.sessions.begin() as db:
         for label, lead in REMINDERS.items():
             sessions = (await db.scalars(select(TutoringSession).where(
-                TutoringSession.status.in_([Status.PAID, Status.SCHEDULED]),
+                TutoringSession.status.in_(AWAITING_LESSON),
                 TutoringSession.starts_at > now,
                 TutoringSession.starts_at <= now + lead,
                 TutoringSession.created_at <= TutoringSession.starts_at - lead,
