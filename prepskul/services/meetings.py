@@ -21,6 +21,7 @@ from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, notifications
 from prepskul.services.booking import apply
+from prepskul.services.links import session_url
 
 
 async def _load(db: AsyncSession, session_id: uuid.UUID) -> TutoringSession:
@@ -45,7 +46,7 @@ async def create_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
         invited = (session.tutor_id, session.student_id, session.booked_by_id)
         emails = dict((await db.execute(
             select(Profile.id, Profile.email).where(Profile.id.in_(invited)))).all())
-        page = f"{rt.settings.public_base_url.rstrip('/')}/sessions/{session.id}"
+        page = session_url(rt.settings, session.id)
         body = event_body(
             event_id=event_id_for(str(session.id)), summary=title(session),
             description=f"PrepSkul session page: {page}", starts_at=session.starts_at,

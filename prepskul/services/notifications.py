@@ -23,6 +23,7 @@ from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services.access import audience
+from prepskul.services.links import page_url, session_url
 from prepskul.services.messages import email_message, render, render_tutor
 
 REMINDERS = {"24h": timedelta(hours=24), "15min": timedelta(minutes=15)}
@@ -117,8 +118,9 @@ async def _delivered(rt: Runtime, note: Notification, **stamp: object) -> None:
 
 def link_for(rt: Runtime, note: Notification) -> str:
     """The page a notification is about: its session's, or the one it names."""
-    path = f"/sessions/{note.session_id}" if note.session_id else note.data.get("path", "/")
-    return f"{rt.settings.public_base_url.rstrip('/')}{path}"
+    if note.session_id:
+        return session_url(rt.settings, note.session_id)
+    return page_url(rt.settings, note.data.get("path", "/"))
 
 
 async def send_email(rt: Runtime, notification_id: uuid.UUID) -> str:

@@ -31,6 +31,7 @@ from prepskul.runtime import Runtime
 from prepskul.services import feed, notifications
 from prepskul.services.access import session_for
 from prepskul.services.booking import apply, close_open_payments
+from prepskul.services.links import session_url
 
 
 def external_id(session_id: uuid.UUID) -> str:
@@ -87,7 +88,7 @@ async def _initiate(
             return await rt.fapshi.direct_pay(
                 amount=session.price_xaf, phone=phone, medium=medium, name=payer.full_name,
                 email=payer.email, external_id=ext, user_id=user, message=note)
-        redirect = f"{rt.settings.public_base_url.rstrip('/')}/sessions/{session.id}"
+        redirect = session_url(rt.settings, session.id)
         return await rt.fapshi.initiate_pay(
             amount=session.price_xaf, external_id=ext, redirect_url=redirect,
             email=payer.email, user_id=user, message=note)

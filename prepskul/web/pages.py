@@ -20,7 +20,7 @@ from prepskul.api.auth import AuthError, mint_token, sandbox_secret
 from prepskul.api.deps import DB, SESSION_COOKIE, RuntimeDep, identify
 from prepskul.db.models import Payment, Profile
 from prepskul.domain.errors import DomainError, InvalidInput
-from prepskul.domain.people import DEFAULT_TIME_ZONE, Role
+from prepskul.domain.people import DEFAULT_TIME_ZONE, Role, local_time_text
 from prepskul.domain.pricing import Kind
 from prepskul.queue.kinds import JobStatus
 from prepskul.services import booking, live, operations, payments, people, recordings
@@ -61,13 +61,12 @@ async def render_live(request: Request, db: DB, name: str, user: Profile, **cont
 def render(request: Request, name: str, user: Profile | None, **context: Any) -> Response:
     token = csrf.token_for(request)
     lang = user.language if user else request.cookies.get("prepskul_lang", "fr")
-    zone = ZoneInfo(user.time_zone if user else DEFAULT_TIME_ZONE)
+    zone = user.time_zone if user else DEFAULT_TIME_ZONE
     response = templates.TemplateResponse(request, name, {
         "user": user, "t": translator(lang), "lang": lang, "csrf": token,
         "status_names": status_names(lang),
         "notice": request.query_params.get("notice"),
-        "local": lambda when: when.astimezone(zone).strftime("%d/%m/%Y %H:%M")
-        if lang == "fr" else when.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "local": lambda when: local_time_text(when, zone, lang),
         "sandbox": request.app.state.runtime.settings.is_sandbox, **context})
     csrf.remember(response, token)
     return response
