@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Payment, Profile, TutoringSession
@@ -228,3 +228,19 @@ async def expire_stale_sessions(rt: Runtime) -> int:
             await feed.record_change(db, session, "session.expired")
             await close_open_payments(db, rt, session)
         return len(stale)
+
+
+async def latest_payments(db: AsyncSession, session_ids: list[uuid.UUID]
+                          ) -> dict[uuid.UUID, Payment]:
+    """Each session's latest payment attempt, for a whole page of sessions in one query."""
+    if not session_ids:
+        return {}
+    rows = await db.scalars(
+        select(Payment).where(Payment.session_id.in_(session_ids))
+        .order_by(Payment.session_id, Payment.created_at.desc())
+        .ext(distinct_on(Payment.session_id)))
+    return {p.session_id: p for p in rows if p.session_id is not None}
+
+
+async def latest_payment(db: AsyncSession, session_id: uuid.UUID) -> Payment | None:
+    return (await latest_payments(db, [session_id])).get(session_id)

@@ -13,12 +13,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 
 from prepskul.api import csrf
 from prepskul.api.auth import AuthError, mint_token, sandbox_secret
 from prepskul.api.deps import DB, SESSION_COOKIE, RuntimeDep, identify
-from prepskul.db.models import Payment, Profile
+from prepskul.db.models import Profile
 from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.people import DEFAULT_TIME_ZONE, Role, local_time_text
 from prepskul.domain.pricing import Kind
@@ -180,8 +179,7 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, user: Pa
         session = await session_for(db, user, session_id)
     except DomainError as exc:
         return back("/sessions", exc.message)
-    payment = (await db.scalars(select(Payment).where(Payment.session_id == session.id)
-                                .order_by(Payment.created_at.desc()).limit(1))).first()
+    payment = await payments.latest_payment(db, session.id)
     try:
         notes, items = await recordings.recording_for(db, user, session.id)
     except DomainError:
