@@ -29,7 +29,7 @@ from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, notifications
-from prepskul.services.access import session_for, visible_to
+from prepskul.services.access import acts_as_tutor, session_for, visible_to
 from prepskul.services.availability import check_booking
 from prepskul.services.people import children_of, get_tutor
 
@@ -112,7 +112,7 @@ def apply(session: TutoringSession, event: Event) -> None:
 
 
 def _require_tutor(actor: Profile, session: TutoringSession) -> None:
-    if actor.role != Role.ADMIN and actor.id != session.tutor_id:
+    if not acts_as_tutor(actor, session):
         raise NotAllowed("tutor_only", "Only the session's tutor can do this.")
 
 

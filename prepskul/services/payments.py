@@ -21,7 +21,6 @@ from prepskul.domain.payments import (
     judge_success,
     next_check_delay,
 )
-from prepskul.domain.people import Role
 from prepskul.domain.phone import normalise_phone
 from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
 from prepskul.providers.fapshi.models import Initiated, Transaction
@@ -29,7 +28,7 @@ from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, notifications
-from prepskul.services.access import session_for
+from prepskul.services.access import may_pay, session_for
 from prepskul.services.booking import apply, close_open_payments
 from prepskul.services.links import session_url
 
@@ -47,7 +46,7 @@ async def start_payment(
     The session row stays locked through the call, so two clicks cannot charge twice: the
     second finds the first's open attempt and gets it back."""
     session = await session_for(db, payer, session_id, lock=True)
-    if payer.id not in (session.booked_by_id, session.student_id) and payer.role != Role.ADMIN:
+    if not may_pay(payer, session):
         raise NotAllowed("not_the_payer", "Only the person who booked can pay for a session.")
     if session.status != Status.AWAITING_PAYMENT:
         raise Conflict("not_awaiting_payment",
