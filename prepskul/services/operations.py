@@ -109,8 +109,9 @@ class Gauges:
 
 
 async def gauges(db: AsyncSession) -> Gauges:
-    jobs = dict.fromkeys(JobStatus, 0) | dict(
-        (await db.execute(select(Job.status, func.count()).group_by(Job.status))).tuples().all())
+    jobs: dict[str, int] = dict.fromkeys(JobStatus, 0)
+    for status, n in await db.execute(select(Job.status, func.count()).group_by(Job.status)):
+        jobs[status] = n
     oldest = await db.scalar(
         select(func.coalesce(func.extract("epoch", func.now() - func.min(Job.run_at)), 0))
         .where(Job.status == JobStatus.QUEUED, Job.run_at <= func.now()))
