@@ -6,6 +6,7 @@ from prepskul.db.models.feed import ChangeEvent
 from prepskul.db.models.holds import RateLimit, TimeHold
 from prepskul.db.models.inbox import WebhookEvent
 from prepskul.db.models.jobs import Job
+from prepskul.db.models.moves import MoveProposal
 from prepskul.db.models.notifications import Notification
 from prepskul.db.models.payments import Payment
 from prepskul.db.models.people import ParentLink, Profile
@@ -20,6 +21,7 @@ __all__ = [
     "ChangeEvent",
     "FathomWebhook",
     "Job",
+    "MoveProposal",
     "Notification",
     "ParentLink",
     "Payment",
