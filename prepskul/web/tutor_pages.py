@@ -143,7 +143,7 @@ async def ops_tutor_action(request: Request, tutor_id: uuid.UUID, action: str, d
         return back("/sessions", "The operations console is for operators.")
     try:
         if action == "approve":
-            await tutors.approve(db, rt, tutor_id)
+            await tutors.approve(db, rt, user, tutor_id)
         elif action == "suspend":
             await tutors.suspend(db, rt, user, tutor_id, reason)
         else:
