@@ -182,9 +182,7 @@ async def test_the_whole_story_runs_on_the_production_wiring(
     env = {**env, "FATHOM_WEBHOOK_SECRET": secret}
     engine = make_engine(env["DATABASE_URL"])
     async with make_session_factory(engine).begin() as db:
-        # The people: tutors and students of the mobile app; the tutors open around the
-        # clock, since the story books relative to whenever it runs.
-        await seed_demo(db, hours=ALL_DAY)
+        await seed_demo(db, hours=ALL_DAY)  # the people: tutors (free all day) and students
     await engine.dispose()
 
     async with service(env, providers.service_port) as api:

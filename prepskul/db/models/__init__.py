@@ -1,5 +1,6 @@
 """Tables, one module per concern. Importing this package registers them all."""
 
+from prepskul.db.base import Base
 from prepskul.db.models.availability import AvailabilityException, WeeklyWindow
 from prepskul.db.models.feed import ChangeEvent
 from prepskul.db.models.inbox import WebhookEvent
@@ -14,6 +15,7 @@ from prepskul.db.models.sessions import TutoringSession
 __all__ = [
     "ActionItem",
     "AvailabilityException",
+    "Base",
     "ChangeEvent",
     "FathomWebhook",
     "Job",
