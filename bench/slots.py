@@ -31,9 +31,11 @@ IN_FLIGHT = 8
 HOURS = {"time_zone": "Europe/Paris", "buffer_minutes": 15, "horizon_days": DAYS,
          "min_notice_minutes": 120,
          "weekly": [{"weekday": d, "start": "08:00", "end": "20:00"} for d in range(6)]}
-HELD_SQL = """SELECT starts_at, ends_at FROM prepskul.sessions
+# What services.availability.held_time asks: the tutor's rows in time_holds (kept in step with
+# each session by a trigger), less lapsed tentative holds.
+HELD_SQL = """SELECT starts_at, ends_at FROM prepskul.time_holds
               WHERE tutor_id = $1 AND starts_at < $2 AND ends_at > $3
-                AND status IN ('requested','awaiting_payment','paid','scheduled','completed')"""
+                AND (expires_at IS NULL OR expires_at > now())"""
 
 
 async def _hold_sessions(conn: asyncpg.Connection, tutor: str, first: datetime) -> None:
