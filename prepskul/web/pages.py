@@ -22,14 +22,17 @@ from prepskul.db.models import Payment, Profile
 from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.people import Role
 from prepskul.domain.pricing import Kind
+from prepskul.queue.kinds import JobStatus
 from prepskul.services import booking, live, operations, payments, people, recordings
 from prepskul.services.access import session_for
 from prepskul.services.demo import DEMO_USERS, demo_user
 from prepskul.services.lessons import record_lesson
 from prepskul.web.i18n import status_names, translator
+from prepskul.web.markdown import markdown_html
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.filters["markdown"] = markdown_html
 STATIC = Path(__file__).parent / "static"
 JOIN_OPENS = timedelta(minutes=10)
 
@@ -132,11 +135,8 @@ def _page_within_site(referer: str | None) -> str:
 @router.get("/sessions")
 async def sessions_page(request: Request, db: DB, user: PageUser) -> Response:
     rows, _ = await booking.list_sessions(db, user, limit=100)
-    tutors = await people.list_tutors(db)
-    children = await people.children_of(db, user.id) if user.role == Role.PARENT else set()
-    kids = [await db.get(Profile, uuid.UUID(c)) for c in sorted(children)]
-    return await render_live(request, db, "sessions.html", user, sessions=rows, tutors=tutors,
-                             children=kids, can_book=user.role in (Role.STUDENT, Role.PARENT))
+    return await render_live(request, db, "sessions.html", user, sessions=rows,
+                             can_book=user.role in (Role.STUDENT, Role.PARENT))
 
 
 def _local_input(value: str, zone: str) -> datetime:
@@ -147,18 +147,30 @@ def _local_input(value: str, zone: str) -> datetime:
         raise InvalidInput("invalid_time", "Pick a date and a time.") from None
 
 
+def _instant(value: str) -> datetime:
+    """A start time offered by the slot picker: an instant with its offset."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise InvalidInput("invalid_time", "Pick one of the offered times.")
+    return when
+
+
 @router.post("/sessions")
 async def book(request: Request, db: DB, rt: RuntimeDep, user: PageUser,
                _: Csrf, tutor_id: Annotated[uuid.UUID, Form()],
-               subject: Annotated[str, Form()], starts: Annotated[str, Form()],
+               subject: Annotated[str, Form()], starts_at: Annotated[str, Form()],
                minutes: Annotated[int, Form()], kind: Annotated[Kind, Form()],
                student_id: Annotated[str, Form()] = "") -> Response:
+    picker = f"/tutors/{tutor_id}"
     try:
         session = await booking.book(db, rt, user, booking.BookingRequest(
-            tutor_id=tutor_id, subject=subject, starts_at=_local_input(starts, user.time_zone),
+            tutor_id=tutor_id, subject=subject, starts_at=_instant(starts_at),
             minutes=minutes, kind=kind, student_id=uuid.UUID(student_id) if student_id else None))
     except DomainError as exc:
-        return back("/sessions", exc.message)
+        return back(picker, exc.message)
     return back(f"/sessions/{session.id}")
 
 
@@ -242,6 +254,7 @@ async def ops_page(request: Request, db: DB, user: PageUser, provider: str = "",
         return back("/sessions", "The operations console is for operators.")
     return await render_live(
         request, db, "ops.html", user, provider=provider, state=state, job_status=job_status,
+        job_statuses=list(JobStatus),
         webhooks=await operations.webhook_events(db, provider=provider or None,
                                                  state=state or None, limit=100),
         jobs=await operations.jobs(db, status=job_status or None, limit=100),
@@ -261,6 +274,8 @@ async def ops_action(request: Request, what: str, item_id: str, db: DB, rt: Runt
             await operations.replay_webhook(db, rt, int(item_id))
         elif what == "jobs":
             await operations.replay_job(db, rt, int(item_id))
+        elif what == "dead-jobs":
+            await operations.purge_job(db, int(item_id))
         elif what == "recordings":
             await recordings.assign(db, rt, uuid.UUID(item_id), uuid.UUID(session_id.strip()))
         else:
