@@ -27,6 +27,7 @@ from prepskul.api import (
 )
 from prepskul.api.auth import TokenVerifier
 from prepskul.api.limits import BodyLimit, RejectionLimiter
+from prepskul.api.storable_text import RefuseUnstorableText
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
 from prepskul.services.inbox_writer import InboxWriter
 from prepskul.services.live import Hub
@@ -123,6 +124,8 @@ def create_app(
     async def sign_in_first(_: object, __: pages.SignInRequired) -> RedirectResponse:
         return RedirectResponse("/signin", status_code=303)
 
+    app.add_middleware(RefuseUnstorableText,
+                       exempt=("/api/webhooks/", f"{SANDBOX_PREFIX}/", "/static/"))
     app.add_middleware(BodyLimit, default=rt.settings.max_api_body_bytes,
                        webhooks=rt.settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

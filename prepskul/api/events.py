@@ -9,10 +9,23 @@ from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from prepskul.api.deps import RuntimeDep, User
+from prepskul.domain.errors import InvalidInput
 from prepskul.services import live
 
 router = APIRouter(prefix="/api", tags=["live"])
 HEARTBEAT_SECONDS = 15
+MAX_EVENT_ID = 2**63 - 1  # event ids are Postgres bigints
+
+
+def resume_from(value: str | None) -> int | None:
+    """The event id a client resumes after; a value that cannot be one is refused (it
+    used to reach the database as an out-of-range bigint)."""
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_EVENT_ID:
+        raise InvalidInput("invalid_last_event_id",
+                           "Last-Event-ID must be the id of an event this stream sent.")
+    return int(value)
 
 
 @router.get("/events", response_class=EventSourceResponse)
@@ -25,10 +38,9 @@ async def events(
     with `Last-Event-ID` to receive what happened meanwhile — or, for a page's first
     connection (EventSource cannot send headers), `?last_event_id=` with the id the page was
     rendered at. Comments every 15 s keep proxies from closing an idle stream."""
+    after_id = resume_from(last_event_id or after)  # refused before anything is held
     hub: live.Hub = request.app.state.hub
     subscriber = hub.subscribe(user)  # before the replay, so nothing falls in between
-    resume = last_event_id or after
-    after_id = int(resume) if resume and resume.isdigit() else None
 
     async def stream() -> AsyncIterator[Any]:
         try:

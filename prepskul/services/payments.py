@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import Payment, Profile, TutoringSession
 from prepskul.domain.errors import Conflict, InvalidInput, NotAllowed
 from prepskul.domain.lifecycle import Event, MeetState, Status
-from prepskul.domain.payments import expires_session, judge_success, next_check_delay
+from prepskul.domain.payments import (
+    expires_session,
+    judge_success,
+    next_check_delay,
+    payment_method,
+)
 from prepskul.domain.people import Role
 from prepskul.domain.phone import normalise_phone
 from prepskul.jobs import queue
@@ -38,6 +43,7 @@ async def start_payment(
     """Open a payment for an awaiting_payment session: a checkout link or a phone prompt.
     The session row stays locked through the call, so two clicks cannot charge twice: the
     second finds the first's open attempt and gets it back."""
+    method = payment_method(method)
     session = await session_for(db, payer, session_id, lock=True)
     if payer.id not in (session.booked_by_id, session.student_id) and payer.role != Role.ADMIN:
         raise NotAllowed("not_the_payer", "Only the person who booked can pay for a session.")

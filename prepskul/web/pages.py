@@ -20,7 +20,8 @@ from prepskul.api.deps import DB, SESSION_COOKIE, RuntimeDep, identify
 from prepskul.api.sandbox import record_lesson
 from prepskul.db.models import Payment, Profile
 from prepskul.domain.errors import DomainError, InvalidInput
-from prepskul.domain.people import Role
+from prepskul.domain.payments import PaymentMethod
+from prepskul.domain.people import Language, Role
 from prepskul.domain.pricing import Kind
 from prepskul.services import live, operations, payments, people, recordings
 from prepskul.services import sessions as booking
@@ -116,7 +117,7 @@ async def signout(request: Request, _: Csrf) -> Response:
 
 @router.post("/language")
 async def language(request: Request, db: DB, user: PageUser, _: Csrf,
-                   lang: Annotated[str, Form()]) -> Response:
+                   lang: Annotated[Language, Form()]) -> Response:
     await people.update_profile(db, user, {"language": lang})
     return back(request.headers.get("referer", "/sessions").split("?")[0])
 
@@ -186,7 +187,7 @@ async def _act(session_id: uuid.UUID, work: Any) -> Response:
 
 @router.post("/sessions/{session_id}/pay")
 async def pay(request: Request, session_id: uuid.UUID, db: DB, rt: RuntimeDep,
-              user: PageUser, _: Csrf, method: Annotated[str, Form()],
+              user: PageUser, _: Csrf, method: Annotated[PaymentMethod, Form()],
               phone: Annotated[str, Form()] = "") -> Response:
     async def work() -> str | None:
         payment = await payments.start_payment(db, rt, user, session_id, method=method,
