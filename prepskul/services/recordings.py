@@ -22,7 +22,7 @@ from prepskul.domain.people import Role
 from prepskul.runtime import Runtime
 from prepskul.services import feed, notifications
 from prepskul.services.access import session_for
-from prepskul.services.sessions import apply
+from prepskul.services.booking import apply
 
 HOMEWORK_DUE = timedelta(days=7)
 NOTES_ACCEPTED = (Status.PAID.value, Status.SCHEDULED.value, Status.COMPLETED.value)
