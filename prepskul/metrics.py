@@ -14,7 +14,7 @@ PROVIDER_CALLS = Histogram(
 )
 JOBS = Gauge("prepskul_jobs", "Jobs by status", ["status"])
 INBOX = Gauge("prepskul_webhook_events", "Stored webhook deliveries by provider and state "
-              "(received, processed, failed, rejected)", ["provider", "state"])
+              "(received, processed, failed, unreadable, rejected)", ["provider", "state"])
 OLDEST_QUEUED = Gauge("prepskul_jobs_oldest_queued_seconds", "Age of the oldest due job")
 SSE_SUBSCRIBERS = Gauge("prepskul_sse_subscribers", "Open /api/events streams in this process")
 ATTENTION = Gauge(

@@ -35,6 +35,10 @@ class Delivery:
     source_ip: str | None
 
 
+# A verified delivery whose shape processing cannot read: kept for an operator, not retried.
+UNREADABLE = "unreadable"
+
+
 def sanitize(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): storable_str(v[:500]) for k, v in headers.items()
             if k.lower() in KEPT_HEADERS}
@@ -60,7 +64,7 @@ async def reject(
 async def mark(
     db: AsyncSession, event_id: int, state: str, *, now: datetime, error: str | None = None
 ) -> None:
-    """Record what processing did: processed | ignored | failed (with the reason). An UPDATE,
+    """Record what processing did: processed | unreadable | failed (with the reason). An UPDATE,
     not a load: the row holds the whole body (a long transcript, for Fathom)."""
     await db.execute(
         update(WebhookEvent).where(WebhookEvent.id == event_id)
