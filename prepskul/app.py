@@ -28,6 +28,7 @@ from prepskul.api import (
     webhooks,
 )
 from prepskul.api.auth import TokenVerifier
+from prepskul.api.headers import SecurityHeaders
 from prepskul.api.limits import BodyLimit, RejectionLimiter
 from prepskul.api.request_ids import RequestIdMiddleware
 from prepskul.api.storable_text import RefuseUnstorableText
@@ -62,7 +63,9 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=5)
 
+    docs = rt.settings.api_docs if rt.settings.api_docs is not None else rt.settings.is_sandbox
     app = FastAPI(
+        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
         title="PrepSkul Sessions",
         version=__version__,
         description="Booking, Fapshi payments, Google Meet links and Fathom notes for "
@@ -75,7 +78,7 @@ def create_app(
     )
     app.state.runtime = rt
     app.state.verifier = TokenVerifier(rt.settings, rt.http)
-    app.state.hub = Hub(rt)
+    app.state.hub = Hub(rt, max_per_person=rt.settings.sse_max_streams_per_person)
     app.state.inbox_writer = InboxWriter(rt)
     app.state.webhook_rejections = RejectionLimiter()
     errors.install(app)
@@ -102,5 +105,7 @@ def create_app(
                        exempt=("/api/webhooks/", f"{SANDBOX_PREFIX}/", "/static/"))
     app.add_middleware(BodyLimit, default=rt.settings.max_api_body_bytes,
                        webhooks=rt.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc"),
+                       https=rt.settings.public_base_url.startswith("https://"))
     app.add_middleware(RequestIdMiddleware)
     return app

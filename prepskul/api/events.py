@@ -14,18 +14,6 @@ from prepskul.services import live
 
 router = APIRouter(prefix="/api", tags=["live"])
 HEARTBEAT_SECONDS = 15
-MAX_EVENT_ID = 2**63 - 1  # event ids are Postgres bigints
-
-
-def resume_from(value: str | None) -> int | None:
-    """The event id a client resumes after; a value that cannot be one is refused (it
-    used to reach the database as an out-of-range bigint)."""
-    if not value:
-        return None
-    if not (value.isascii() and value.isdigit()) or int(value) > MAX_EVENT_ID:
-        raise InvalidInput("invalid_last_event_id",
-                           "Last-Event-ID must be the id of an event this stream sent.")
-    return int(value)
 
 
 @router.get("/events", response_class=EventSourceResponse)
@@ -38,11 +26,14 @@ async def events(
     with `Last-Event-ID` to receive what happened meanwhile — or, for a page's first
     connection (EventSource cannot send headers), `?last_event_id=` with the id the page was
     rendered at. Comments every 15 s keep proxies from closing an idle stream."""
-    after_id = resume_from(last_event_id or after)  # refused before anything is held
     hub: live.Hub = request.app.state.hub
-    subscriber = hub.subscribe(user)  # before the replay, so nothing falls in between
+    after_id = _resume_point(last_event_id or after)
 
     async def stream() -> AsyncIterator[Any]:
+        # Subscribed only once the stream runs: a request refused above, or a client gone
+        # before its answer started, never counts (a generator never started never cleans
+        # up). Before the replay, so nothing falls in between.
+        subscriber = hub.subscribe(user)
         try:
             replayed: set[int] = set()
             if after_id is not None:
@@ -63,3 +54,13 @@ async def events(
             hub.unsubscribe(subscriber)
 
     return EventSourceResponse(stream(), ping=HEARTBEAT_SECONDS)
+
+
+def _resume_point(value: str | None) -> int | None:
+    """The event id to resume after; a value that is not one is refused, not guessed."""
+    if value is None or value == "":
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        raise InvalidInput("invalid_last_event_id",
+                           "Last-Event-ID must be the id of an event this stream sent.")
+    return int(value)

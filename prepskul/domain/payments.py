@@ -26,6 +26,21 @@ def payment_method(value: str) -> PaymentMethod:
                            ) from None
 
 
+class PaymentStatus(StrEnum):
+    """A payment's status is only ever what Fapshi's payment-status API said: these are
+    Fapshi's own words, kept as they are."""
+
+    CREATED = "CREATED"
+    PENDING = "PENDING"
+    SUCCESSFUL = "SUCCESSFUL"
+    FAILED = "FAILED"
+    EXPIRED = "EXPIRED"
+
+
+# Statuses in which a payment can still be paid: one such attempt per session at a time.
+OPEN_PAYMENT = frozenset({PaymentStatus.CREATED, PaymentStatus.PENDING})
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What to do with a SUCCESSFUL transaction: confirm the session, or flag it."""

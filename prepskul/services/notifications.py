@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -95,10 +96,11 @@ async def send_email(rt: Runtime, notification_id: uuid.UUID) -> str:
     if found is None:
         return "nothing to send"
     note, person, address = found
-    host = rt.settings.public_base_url.split("//")[-1].split("/")[0]
+    host = urlsplit(rt.settings.public_base_url).hostname  # no port: a msg-id has none
     await rt.mailer.send(email_message(
         to=address, title=note.title, body=note.body, language=person.language,
-        link=session_link(rt, note.session_id), message_id=f"<{note.id}@{host}>"))
+        link=session_link(rt, note.session_id), message_id=f"<{note.id}@{host}>",
+        sent_at=rt.clock.now()))
     await _delivered(rt, note, emailed_at=rt.clock.now())
     return "emailed"
 
@@ -129,7 +131,7 @@ async def due_reminders(rt: Runtime) -> int:
     async with rt.sessions.begin() as db:
         for label, lead in REMINDERS.items():
             sessions = (await db.scalars(select(TutoringSession).where(
-                TutoringSession.status.in_([Status.PAID.value, Status.SCHEDULED.value]),
+                TutoringSession.status.in_([Status.PAID, Status.SCHEDULED]),
                 TutoringSession.starts_at > now,
                 TutoringSession.starts_at <= now + lead,
                 TutoringSession.created_at <= TutoringSession.starts_at - lead,

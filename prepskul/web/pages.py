@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -118,7 +118,16 @@ async def signout(request: Request, _: Csrf) -> Response:
 async def language(request: Request, db: DB, user: PageUser, _: Csrf,
                    lang: Annotated[Language, Form()]) -> Response:
     await people.update_profile(db, user, {"language": lang})
-    return back(request.headers.get("referer", "/sessions").split("?")[0])
+    return back(_page_within_site(request.headers.get("referer")))
+
+
+def _page_within_site(referer: str | None) -> str:
+    """Back to the page the form was on — its path only, so that a forged `Referer` can
+    never send anyone to another site (`//evil`, `/\\evil` and full URLs included)."""
+    path = urlsplit(referer or "").path
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/sessions"
+    return path
 
 
 @router.get("/sessions")
