@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from prepskul.config_checks import (
     fathom_secret_problems,
+    key_file_problems,
     provider_url_problems,
     public_url_problems,
     secret_strength_problems,
@@ -85,7 +86,9 @@ class Settings(BaseSettings):
     fcm_base_url: str | None = None
 
     # Business knobs, with the defaults the issues name.
-    booking_min_notice_minutes: int = 120
+    booking_min_notice_minutes: int = 120  # each is a tutor's default; they may set their own
+    booking_horizon_days: int = 120
+    booking_buffer_minutes: int = 0
     trial_price_30_xaf: int = 2000
     trial_price_60_xaf: int = 3500
     reconcile_interval_seconds: int = 300
@@ -131,6 +134,8 @@ class Settings(BaseSettings):
                                              jwt=self.supabase_jwt_secret)
         for name in PROVIDER_URL_SETTINGS:
             problems += provider_url_problems(name.upper(), getattr(self, name))
+        for name in ("google_service_account_file", "fcm_credentials_file"):
+            problems += key_file_problems(name.upper(), getattr(self, name))
         return problems
 
     def missing_for_production(self) -> list[str]:

@@ -33,7 +33,7 @@ from prepskul.jobs.registry import build_worker
 from prepskul.jobs.worker import Worker
 from prepskul.runtime import Runtime, build_runtime
 from prepskul.sandbox.mount import Sandbox
-from prepskul.services.demo import demo_user, seed_demo
+from prepskul.services.demo import ALL_DAY, demo_user, seed_demo
 
 JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"
 FAPSHI_SECRET = "fapshi-dashboard-secret"
@@ -253,10 +253,11 @@ async def fresh_db(rt: Runtime, clock: ManualClock) -> None:
         tables = ", ".join(
             f"prepskul.{t}" for t in ("change_events", "notifications", "action_items",
                                       "recordings", "payments", "jobs", "webhook_events",
-                                      "sessions", "parent_links", "profiles")
+                                      "sessions", "parent_links", "availability_windows",
+                                      "availability_exceptions", "profiles")
         )
         await db.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        await seed_demo(db)
+        await seed_demo(db, hours=ALL_DAY)
 
 
 @pytest.fixture

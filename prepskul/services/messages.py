@@ -26,6 +26,30 @@ TITLES: dict[str, dict[str, str]] = {
     "notes_ready": {"en": "Lesson notes are ready", "fr": "Les notes de la séance sont prêtes"},
 }
 
+TUTOR_MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
+    "tutor_review": {
+        "en": ("A tutor profile awaits review", "{name} updated their profile."),
+        "fr": ("Un profil de tuteur attend validation", "{name} a mis à jour son profil."),
+    },
+    "tutor_approved": {
+        "en": ("Your tutor profile is approved", "Students can now book you, {name}."),
+        "fr": ("Votre profil de tuteur est validé",
+               "Les élèves peuvent maintenant vous réserver, {name}."),
+    },
+    "tutor_suspended": {
+        "en": ("Your tutor profile is suspended", "No new bookings for now. {reason}"),
+        "fr": ("Votre profil de tuteur est suspendu",
+               "Plus de nouvelles réservations pour l'instant. {reason}"),
+    },
+}
+
+
+def render_tutor(kind: str, language: str, name: str, reason: str | None) -> tuple[str, str]:
+    lang = language if language in ("fr", "en") else "fr"
+    title, body = TUTOR_MESSAGES[kind][lang]
+    return title, body.format(name=name, reason=reason or "").strip()
+
+
 BODIES: dict[str, str] = {
     "en": "{subject}, {when} ({zone}).",
     "fr": "{subject}, {when} ({zone}).",
