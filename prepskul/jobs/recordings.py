@@ -9,7 +9,7 @@ from prepskul.providers.fathom.models import ValidationError, parse_meeting, rea
 from prepskul.services import inbox, recordings
 
 
-async def process_fathom_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
+async def process_fathom_webhook(ctx: JobContext, payload: dict[str, Any]) -> str:
     rt = ctx.rt
     event_id = int(payload["event_id"])
     try:
@@ -25,7 +25,8 @@ async def process_fathom_webhook(ctx: JobContext, payload: dict[str, Any]) -> No
     async with rt.sessions.begin() as db:
         outcome = await recordings.ingest(db, rt, meeting)
         await inbox.mark(db, event_id, "processed", now=rt.clock.now(), error=outcome)
+    return outcome
 
 
-async def mark_missing_recordings(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await recordings.mark_missing(ctx.rt)
+async def mark_missing_recordings(ctx: JobContext, payload: dict[str, Any]) -> str:
+    return f"{await recordings.mark_missing(ctx.rt)} recordings marked missing"
