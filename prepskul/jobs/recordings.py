@@ -17,10 +17,10 @@ async def process_fathom_webhook(ctx: JobContext, payload: dict[str, Any]) -> st
     except ValidationError as exc:
         # Signed, so Fathom's, but of a shape we cannot read: retrying cannot help. Kept,
         # with the reason, for an operator (who can replay it once the code reads it).
+        reason = readable(exc)
         async with rt.sessions.begin() as db:
-            await inbox.mark(db, event_id, inbox.UNREADABLE, now=rt.clock.now(),
-                             error=readable(exc))
-        return
+            await inbox.mark(db, event_id, inbox.UNREADABLE, now=rt.clock.now(), error=reason)
+        return reason
     meeting = await recordings.complete_content(rt, meeting)  # Fathom API, outside any tx
     async with rt.sessions.begin() as db:
         outcome = await recordings.ingest(db, rt, meeting)
