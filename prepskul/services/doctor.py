@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from prepskul.db.migrate import current_revision, head_revision
+from prepskul.domain.people import DEFAULT_TIME_ZONE
 from prepskul.providers.errors import ProviderError
 from prepskul.providers.google_calendar.models import event_body
 from prepskul.runtime import Runtime
@@ -121,7 +122,7 @@ async def google_calendar(rt: Runtime) -> Check:
         description="Created and deleted by `prepskul doctor`.",
         starts_at=now + timedelta(days=30),
         ends_at=now + timedelta(days=30, minutes=30),
-        time_zone="Africa/Douala", attendees=[], va_email=rt.settings.va_email,
+        time_zone=DEFAULT_TIME_ZONE, attendees=[], va_email=rt.settings.va_email,
         request_id=secrets.token_hex(8))
     try:
         event = await rt.calendar.insert_event(body)

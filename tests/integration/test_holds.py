@@ -7,7 +7,9 @@ is a refund owed if not."""
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from prepskul.db.models import Notification, TimeHold, TutoringSession
 from prepskul.domain.lifecycle import HOLDS_SLOT, Status
@@ -234,3 +236,15 @@ async def test_a_session_holds_time_exactly_while_its_status_says_so(
             await db.execute(update(TutoringSession).values(status=status.value))
         held = await _count(rt, TimeHold, TimeHold.session_id == session["id"])
         assert held == (1 if status in HOLDS_SLOT else 0), status
+
+
+async def test_the_database_refuses_a_tentative_session_whose_hold_never_ends(
+    book, rt
+) -> None:  # type: ignore[no-untyped-def]
+    await book("student")
+    await book("student", kind="trial", minutes=30, hours_ahead=48)
+    for status in (Status.AWAITING_PAYMENT, Status.REQUESTED):
+        with pytest.raises(IntegrityError, match="tentative_hold_expires"):
+            async with rt.sessions.begin() as db:
+                await db.execute(update(TutoringSession).where(
+                    TutoringSession.status == status).values(hold_expires_at=None))

@@ -32,7 +32,7 @@ def test_recordings_stored_in_fathoms_shape_are_rewritten_in_our_names(
     own_database: str,
 ) -> None:
     url = own_database
-    migrate.upgrade(url, "0006")
+    migrate.upgrade(url, "0007")
     transcript = [
         {"speaker": {"display_name": "Dr. Ngono",
                      "matched_calendar_invitee_email": "NGONO@tutors.prepskul.test"},
@@ -59,7 +59,7 @@ def test_recordings_stored_in_fathoms_shape_are_rewritten_in_our_names(
         return row
 
     rid = asyncio.run(store())
-    migrate.upgrade(url, "0007")
+    migrate.upgrade(url, "0008")
     row = asyncio.run(read(rid))
     assert json.loads(row["transcript"]) == [
         {"speaker": "Dr. Ngono", "speaker_email": "ngono@tutors.prepskul.test",

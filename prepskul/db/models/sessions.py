@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, Text, text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, Text, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,6 +18,10 @@ class TutoringSession(Base):
 
     __tablename__ = "sessions"
     __table_args__ = (
+        # A tentative hold always ends (domain.holds.hold_until): the database says so too.
+        CheckConstraint(
+            "status NOT IN ('requested','awaiting_payment') OR hold_expires_at IS NOT NULL",
+            name="tentative_hold_expires"),
         Index("ix_sessions_student_starts", "student_id", "starts_at"),
         Index("ix_sessions_tutor_starts", "tutor_id", "starts_at"),
         # The few that need an operator, read by /metrics on every scrape and by the console.

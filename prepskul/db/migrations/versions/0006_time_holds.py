@@ -97,8 +97,8 @@ def downgrade() -> None:
     op.drop_index('uq_time_holds_session', table_name='time_holds', schema='prepskul', postgresql_where=sa.text("purpose = 'session'"))
     op.drop_index('ix_time_holds_expires_at', table_name='time_holds', schema='prepskul', postgresql_where=sa.text('expires_at IS NOT NULL'))
     op.drop_table('time_holds', schema='prepskul')
-    op.create_exclude_constraint(
-        'no_tutor_overlap', 'sessions', ('tutor_id', '='), (sa.text('tstzrange(starts_at, ends_at)'), '&&'),
-        where=sa.text(f"status IN {HOLDING}"), using='gist', schema='prepskul')
+    op.execute("ALTER TABLE prepskul.sessions ADD CONSTRAINT no_tutor_overlap EXCLUDE USING gist"
+               " (tutor_id WITH =, tstzrange(starts_at, ends_at) WITH &&)"
+               f" WHERE (status IN {HOLDING})")
     op.drop_table('rate_limits', schema='prepskul')
     op.drop_column('sessions', 'hold_expires_at', schema='prepskul')

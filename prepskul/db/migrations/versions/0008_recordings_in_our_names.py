@@ -5,8 +5,8 @@ matched_calendar_invitee_email}, text, timestamp}); they now hold ours ({speaker
 speaker_email, text, timestamp}), as do invitees ({name, email}). Links that are not https
 are dropped, as the boundary now drops them.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-27 20:50:00
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0007'
-down_revision: str | None = '0006'
+revision: str = '0008'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
