@@ -82,6 +82,11 @@ async def fapshi(rt: Runtime) -> Check:
         fix = ("check FAPSHI_API_USER and FAPSHI_API_KEY in the Fapshi dashboard"
                if exc.status in (401, 403) else "check FAPSHI_BASE_URL and Fapshi's status")
         return Check(name, FAIL, str(exc), fix)
+    if not rt.fapshi.is_live and not rt.settings.is_sandbox:
+        return Check(name, WARN, f"credentials accepted by {rt.fapshi.base_url}, but they are "
+                     "test keys: no real money moves",
+                     "put the live keys (FAK_…) from the Fapshi dashboard in FAPSHI_API_USER "
+                     "and FAPSHI_API_KEY", required=False)
     where = "live" if rt.fapshi.is_live else "sandbox"
     return ok(name, f"credentials accepted by {rt.fapshi.base_url} ({where} keys)")
 
