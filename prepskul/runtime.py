@@ -37,6 +37,7 @@ class Runtime:
     http: httpx.AsyncClient
     embedded: EmbeddedPostgres | None = None
     fapshi: FapshiClient = field(init=False)
+    fapshi_payouts: FapshiClient = field(init=False)  # the payout service (its own keys)
     calendar: CalendarClient = field(init=False)
     fathom: FathomClient = field(init=False)
     mailer: Mailer | None = field(init=False, default=None)  # None: email is off
@@ -101,6 +102,12 @@ def _attach_providers(rt: Runtime) -> None:
         base_url=s.fapshi_base_url or rt.sandbox_url("fapshi"),
         api_user=s.fapshi_api_user or "sandbox-user",
         api_key=s.fapshi_api_key or "FAK_TEST_sandbox",
+    )
+    rt.fapshi_payouts = FapshiClient(
+        rt.http,
+        base_url=s.fapshi_base_url or rt.sandbox_url("fapshi"),
+        api_user=s.fapshi_payout_api_user or s.fapshi_api_user or "sandbox-user",
+        api_key=s.fapshi_payout_api_key or s.fapshi_api_key or "FAK_TEST_sandbox",
     )
     rt.calendar = CalendarClient(
         rt.http,

@@ -206,7 +206,10 @@ async def fresh_db(rt: Runtime, clock: ManualClock) -> None:
         tables = ", ".join(
             f"prepskul.{t}" for t in ("change_events", "notifications", "action_items",
                                       "recordings", "payments", "jobs", "webhook_events",
-                                      "sessions", "parent_links", "profiles")
+                                      "ledger_entries", "ledger_transactions",
+                                      "ledger_accounts", "earnings", "payouts",
+                                      "operator_actions", "sessions", "parent_links",
+                                      "profiles")
         )
         await db.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         await seed_demo(db)
@@ -292,6 +295,26 @@ def paid_session(book: Any, pay: Any, checkout: Any, worker: Worker) -> Callable
         return session
 
     return make
+
+
+@pytest.fixture
+def lesson(
+    api: httpx.AsyncClient, auth: Callable[[str], dict[str, str]], sandbox: Sandbox,
+    worker: Worker,
+) -> Callable[..., Any]:
+    """'The lesson happened': the fake Fathom records it, posts its webhook, we process."""
+    sandbox.fathom.resend_scale = 0.0001
+
+    async def happen(session: dict[str, Any], who: str = "student") -> dict[str, Any]:
+        response = await api.post(f"/api/sandbox/sessions/{session['id']}/lesson",
+                                  headers=auth(who))
+        assert response.status_code == 202, response.text
+        await sandbox.fathom.flush()
+        await worker.drain()
+        body: dict[str, Any] = response.json()
+        return body
+
+    return happen
 
 
 class EventStream:

@@ -15,8 +15,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from prepskul import __version__, logs
 from prepskul.api import (
     admin,
+    admin_money,
     errors,
     events,
+    money,
     notifications,
     ops,
     payments,
@@ -102,8 +104,8 @@ def create_app(
     errors.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
     for router in (webhooks.router, ops.router, people.router, sessions.router,
-                   payments.router, recordings.router, admin.router, events.router,
-                   notifications.router):
+                   payments.router, money.router, recordings.router, admin.router,
+                   admin_money.router, events.router, notifications.router):
         app.include_router(router)
     if mount_fakes if mount_fakes is not None else rt.settings.is_sandbox:
         from prepskul.api import sandbox

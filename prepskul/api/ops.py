@@ -68,4 +68,12 @@ ATTENTION_QUERIES = {
     " WHERE recording_state = 'missing'",
     "payments_flagged": "SELECT count(*) FROM prepskul.payments WHERE flag IS NOT NULL",
     "recordings_unmatched": "SELECT count(*) FROM prepskul.recordings WHERE session_id IS NULL",
+    # Money out: payouts waiting for an operator or for Fapshi, and those that failed in the
+    # last day (their amount went back; someone should tell the tutor or fix the number).
+    "payouts_pending": "SELECT count(*) FROM prepskul.payouts"
+    " WHERE status IN ('requested','approved','sending','sent')",
+    "payouts_failed": "SELECT count(*) FROM prepskul.payouts WHERE status = 'failed'"
+    " AND finished_at > now() - interval '1 day'",
+    "refunds_owed": "SELECT count(*) FROM prepskul.ledger_accounts"
+    " WHERE kind = 'refund_owed' AND balance_xaf > 0",
 }

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,10 +24,11 @@ from prepskul.domain.booking import (
 from prepskul.domain.errors import IllegalTransition, InvalidInput, NotAllowed
 from prepskul.domain.lifecycle import Event, Status
 from prepskul.domain.people import Role, check_time_zone
+from prepskul.domain.policy import Outcome
 from prepskul.domain.pricing import Kind, TrialPrices, price_xaf
 from prepskul.jobs import queue
 from prepskul.runtime import Runtime
-from prepskul.services import feed, notifications
+from prepskul.services import feed, money, notifications
 from prepskul.services.access import session_for, visible_to
 from prepskul.services.people import children_of, get_tutor
 
@@ -82,6 +83,7 @@ async def book(
         status=status.value,
         price_xaf=price,
         note=req.note,
+        policy=money.policy_from(rt.settings).as_record(),
     )
     db.add(session)
     await _flush_or_slot_taken(db)
@@ -157,13 +159,9 @@ async def cancel(
         await queue.enqueue(db, "cancel_meeting", {"session_id": str(session.id)}, now=now,
                             dedupe_key=f"cancel_meeting:{session.id}")
     await close_open_payments(db, rt, session)
-    if was in (Status.PAID, Status.SCHEDULED):
-        # Money was taken for a lesson that will not happen: an operator settles it.
-        await db.execute(
-            update(Payment)
-            .where(Payment.session_id == session.id, Payment.status == "SUCCESSFUL")
-            .values(flag="refund_owed", flag_detail="session cancelled after payment")
-        )
+    # The money held for it is settled by the policy the booking recorded: the refund to
+    # the payer's credit at once, any late-cancellation share to the tutor.
+    await money.settle(db, rt, session, Outcome.CANCELLED, money.party(actor, session), was=was)
     await feed.record_change(db, session, "session.cancelled", reason=session.cancel_reason)
     await notifications.notify_people(db, rt, session, "cancelled")
     return session

@@ -3,6 +3,14 @@
 from prepskul.db.models.feed import ChangeEvent
 from prepskul.db.models.inbox import WebhookEvent
 from prepskul.db.models.jobs import Job
+from prepskul.db.models.money import (
+    Earning,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    OperatorAction,
+    Payout,
+)
 from prepskul.db.models.notifications import Notification
 from prepskul.db.models.payments import Payment
 from prepskul.db.models.people import ParentLink, Profile
@@ -13,11 +21,17 @@ from prepskul.db.models.sessions import TutoringSession
 __all__ = [
     "ActionItem",
     "ChangeEvent",
+    "Earning",
     "FathomWebhook",
     "Job",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerTransaction",
     "Notification",
+    "OperatorAction",
     "ParentLink",
     "Payment",
+    "Payout",
     "Profile",
     "Recording",
     "TutoringSession",

@@ -18,12 +18,19 @@ class TxStatus(StrEnum):
 OPEN = frozenset({TxStatus.CREATED, TxStatus.PENDING})
 
 
+class TxType(StrEnum):
+    COLLECTION = "Collection"
+    PAYOUT = "Payout"
+
+
 class Transaction(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     trans_id: str = Field(alias="transId")
     status: TxStatus
     amount: int
+    trans_type: TxType | None = Field(None, alias="transType")
+    reason: str | None = None
     medium: str | None = None
     external_id: str | None = Field(None, alias="externalId")
     user_id: str | None = Field(None, alias="userId")
