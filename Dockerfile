@@ -7,9 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PREPSKUL_ENV=production
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# Dependencies from the lock file (exact versions, hashes checked), then our package alone.
+COPY requirements.lock pyproject.toml README.md ./
 COPY prepskul ./prepskul
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock \
+    && pip install --no-cache-dir --no-deps . \
     && useradd --create-home --uid 10001 prepskul
 
 USER 10001

@@ -60,7 +60,7 @@ def _runtime(settings: Settings, *, migrate_embedded: bool = True) -> Iterator[R
 
 
 async def _serve(rt: Runtime, host: str, port: int, *, run_worker: bool) -> None:
-    from prepskul.api.app import create_app
+    from prepskul.app import create_app
 
     config = uvicorn.Config(create_app(rt, run_worker=run_worker), host=host, port=port,
                             log_config=None, access_log=False, proxy_headers=True)

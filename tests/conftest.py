@@ -21,8 +21,8 @@ import httpx
 import pytest
 import uvicorn
 
-from prepskul.api.app import create_app
 from prepskul.api.auth import mint_token
+from prepskul.app import create_app
 from prepskul.clock import ManualClock
 from prepskul.config import Settings, load_settings
 from prepskul.db import migrate

@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import Profile, TutoringSession
 from prepskul.domain.lifecycle import Event, MeetState, RecordingState, Status
 from prepskul.domain.pricing import Kind
-from prepskul.jobs import queue
-from prepskul.jobs.errors import RetryLater
 from prepskul.providers.google_calendar.models import event_body, event_id_for, when
+from prepskul.queue import store
+from prepskul.queue.errors import RetryLater
+from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, notifications
-from prepskul.services.sessions import apply
+from prepskul.services.booking import apply
 
 LIVE = (Status.PAID.value, Status.SCHEDULED.value)
 
@@ -62,7 +63,7 @@ async def create_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
         session = await _load(db, session_id)
         session.calendar_event_id = event["id"]  # kept even while pending: a cancel finds it
         if session.status not in LIVE:  # cancelled while we were talking to Google
-            await queue.enqueue(db, "cancel_meeting", {"session_id": str(session.id)},
+            await store.enqueue(db, JobKind.CANCEL_MEETING, {"session_id": str(session.id)},
                                 now=rt.clock.now(), dedupe_key=f"cancel_meeting:{session.id}:late")
             return "the session ended meanwhile: its event is being cancelled"
         if conference.state != "pending":

@@ -19,13 +19,14 @@ from prepskul.domain.payments import expires_session, judge_success, next_check_
 from prepskul.domain.people import Role
 from prepskul.domain.phone import normalise_phone
 from prepskul.domain.policy import Outcome
-from prepskul.jobs import queue
 from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
 from prepskul.providers.fapshi.models import OPEN, Initiated, Transaction, TxStatus
+from prepskul.queue import store
+from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, money, notifications
 from prepskul.services.access import session_for
-from prepskul.services.sessions import apply, close_open_payments
+from prepskul.services.booking import apply, close_open_payments
 
 
 def external_id(session_id: uuid.UUID) -> str:
@@ -181,7 +182,7 @@ async def _confirm(
     apply(session, Event.PAYMENT_CONFIRMED)
     session.meet_state = MeetState.PENDING.value
     # Same transaction as the status change: paid ⇔ exactly one create_meeting job.
-    await queue.enqueue(db, "create_meeting", {"session_id": str(session.id)}, now=now,
+    await store.enqueue(db, JobKind.CREATE_MEETING, {"session_id": str(session.id)}, now=now,
                         dedupe_key=f"create_meeting:{session.id}")
     await feed.record_change(db, session, "session.paid", trans_id=trans_id)
     await notifications.notify_people(db, rt, session, "paid")

@@ -26,9 +26,10 @@ from prepskul.domain.payouts import (
 )
 from prepskul.domain.people import Role
 from prepskul.domain.pricing import FAPSHI_MINIMUM_XAF
-from prepskul.jobs import queue
 from prepskul.providers.errors import PermanentProviderError
 from prepskul.providers.fapshi.models import Transaction, TxStatus
+from prepskul.queue import store
+from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import audit, ledger
 
@@ -90,8 +91,8 @@ async def _create(
 async def _approve(db: AsyncSession, rt: Runtime, payout: Payout) -> None:
     payout.status = advance(PayoutStatus(payout.status), PayoutStatus.APPROVED).value
     payout.decided_at = rt.clock.now()
-    await queue.enqueue(db, "send_payout", {"payout_id": str(payout.id)}, now=rt.clock.now(),
-                        dedupe_key=f"send_payout:{payout.id}")
+    await store.enqueue(db, JobKind.SEND_PAYOUT, {"payout_id": str(payout.id)},
+                        now=rt.clock.now(), dedupe_key=f"send_payout:{payout.id}")
 
 
 async def _locked(db: AsyncSession, payout_id: uuid.UUID) -> Payout:

@@ -23,7 +23,7 @@ from prepskul.domain.policy import Outcome
 from prepskul.runtime import Runtime
 from prepskul.services import feed, money, notifications
 from prepskul.services.access import session_for
-from prepskul.services.sessions import apply
+from prepskul.services.booking import apply
 
 HOMEWORK_DUE = timedelta(days=7)
 NOTES_ACCEPTED = (Status.PAID.value, Status.SCHEDULED.value, Status.COMPLETED.value)

@@ -15,18 +15,17 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
+from prepskul.api import csrf
 from prepskul.api.auth import AuthError, mint_token, sandbox_secret
 from prepskul.api.deps import DB, SESSION_COOKIE, RuntimeDep, identify
-from prepskul.api.sandbox import record_lesson
 from prepskul.db.models import Payment, Profile
 from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.people import Role
 from prepskul.domain.pricing import Kind
-from prepskul.services import live, operations, payments, people, recordings
-from prepskul.services import sessions as booking
+from prepskul.services import booking, live, operations, payments, people, recordings
 from prepskul.services.access import session_for
 from prepskul.services.demo import DEMO_USERS, demo_user
-from prepskul.web import csrf
+from prepskul.services.lessons import record_lesson
 from prepskul.web.i18n import status_names, translator
 
 router = APIRouter(include_in_schema=False)
@@ -211,7 +210,7 @@ async def session_action(request: Request, session_id: uuid.UUID, action: str, d
             await booking.reschedule(db, rt, user, session_id,
                                      _local_input(starts, user.time_zone), None)
         elif action == "lesson" and rt.settings.is_sandbox:
-            await record_lesson(db, rt, request.app.state.sandbox, user, session_id)
+            await record_lesson(db, rt, request.app.state.sandbox.fathom, user, session_id)
         else:
             raise InvalidInput("unknown_action", "That is not something a session can do.")
         return None

@@ -5,10 +5,13 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -57,3 +60,47 @@ async def test_every_alert_watches_a_metric_we_export(api) -> None:  # type: ign
         for name in re.findall(r"prepskul_[a-z_]+", rule["expr"]):
             family = re.sub(r"_(count|sum|bucket)$", "", name)
             assert re.search(rf"^# HELP {family} ", exported, re.M), (rule["alert"], name)
+
+
+def _pins(lock: str) -> dict[str, str]:
+    text = (ROOT / lock).read_text()
+    return {canonicalize_name(name): version
+            for name, version in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", text, re.M)}
+
+
+def _declared() -> tuple[list[Requirement], list[Requirement]]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return ([Requirement(r) for r in project["dependencies"]],
+            [Requirement(r) for r in project["optional-dependencies"]["test"]])
+
+
+@pytest.mark.parametrize(("lock", "with_test_tools"),
+                         [("requirements.lock", False), ("requirements-dev.lock", True)])
+def test_the_lock_files_pin_every_declared_dependency_within_its_range(
+        lock: str, with_test_tools: bool) -> None:
+    """A dependency added to pyproject.toml without `bash .ci/lock` fails here."""
+    pins = _pins(lock)
+    runtime, test = _declared()
+    for requirement in runtime + (test if with_test_tools else []):
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not in {lock}: run `bash .ci/lock`"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"{lock} pins {name}=={pins[name]}, pyproject.toml asks {requirement}: "
+            "run `bash .ci/lock`")
+
+
+def test_the_image_runs_on_the_versions_the_tests_ran_with() -> None:
+    dev = _pins("requirements-dev.lock")
+    for name, version in _pins("requirements.lock").items():
+        assert dev.get(name) == version, name
+
+
+def test_ci_and_the_image_install_from_the_locks_with_hashes_checked() -> None:
+    assert "--require-hashes -r requirements-dev.lock" in (ROOT / ".ci/run").read_text()
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "--require-hashes -r requirements.lock" in dockerfile
+    assert "COPY requirements.lock" in dockerfile
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for name, service in compose["services"].items():
+        if "command" in service and service["command"][0] == "prepskul":
+            assert service["build"] == ".", name  # the image above, nothing installed apart

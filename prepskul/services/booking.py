@@ -26,7 +26,8 @@ from prepskul.domain.lifecycle import Event, Status
 from prepskul.domain.people import Role, check_time_zone
 from prepskul.domain.policy import Outcome
 from prepskul.domain.pricing import Kind, TrialPrices, price_xaf
-from prepskul.jobs import queue
+from prepskul.queue import store
+from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, money, notifications
 from prepskul.services.access import session_for, visible_to
@@ -156,7 +157,7 @@ async def cancel(
     session.cancelled_by_id = actor.id
     now = rt.clock.now()
     if session.calendar_event_id or was in (Status.PAID, Status.SCHEDULED):
-        await queue.enqueue(db, "cancel_meeting", {"session_id": str(session.id)}, now=now,
+        await store.enqueue(db, JobKind.CANCEL_MEETING, {"session_id": str(session.id)}, now=now,
                             dedupe_key=f"cancel_meeting:{session.id}")
     await close_open_payments(db, rt, session)
     # The money held for it is settled by the policy the booking recorded: the refund to
@@ -175,7 +176,7 @@ async def close_open_payments(db: AsyncSession, rt: Runtime, session: TutoringSe
         )
     )
     for payment in open_payments:
-        await queue.enqueue(db, "expire_payment", {"trans_id": payment.trans_id},
+        await store.enqueue(db, JobKind.EXPIRE_PAYMENT, {"trans_id": payment.trans_id},
                             now=rt.clock.now(), dedupe_key=f"expire_payment:{payment.trans_id}")
 
 
@@ -199,8 +200,8 @@ async def reschedule(
     await _flush_or_slot_taken(db)
     occasion = slot.starts_at.isoformat()
     if session.calendar_event_id or Status(session.status) in (Status.PAID, Status.SCHEDULED):
-        await queue.enqueue(
-            db, "update_meeting", {"session_id": str(session.id)}, now=rt.clock.now(),
+        await store.enqueue(
+            db, JobKind.UPDATE_MEETING, {"session_id": str(session.id)}, now=rt.clock.now(),
             dedupe_key=f"update_meeting:{session.id}:{occasion}",
         )
     await feed.record_change(db, session, "session.rescheduled")
