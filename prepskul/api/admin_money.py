@@ -111,10 +111,11 @@ class DailyTotalsOut(BaseModel):
 
 
 @router.get("/money/daily", response_model=DailyTotalsOut)
-async def daily(db: DB, _: Admin, day: date) -> DailyTotalsOut:
-    """One day's money (Africa/Douala), from the ledger: `reconciles` is true when what came
-    in less what went out equals the ledger's own movement to the franc."""
-    t = await statements.daily_totals(db, day)
+async def daily(db: DB, rt: RuntimeDep, _: Admin, day: date | None = None) -> DailyTotalsOut:
+    """One day's money (Africa/Douala; today by default), from the ledger: `reconciles` is
+    true when what came in less what went out equals the ledger's own movement to the
+    franc."""
+    t = await statements.daily_totals(db, day or statements.today(rt.clock.now()))
     return DailyTotalsOut(day=t.day, collected_xaf=t.collected,
                           refunded_to_credit_xaf=t.refunded_to_credit, paid_out_xaf=t.paid_out,
                           platform_revenue_xaf=t.platform_revenue,

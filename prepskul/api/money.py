@@ -94,9 +94,13 @@ async def my_payouts(db: DB, user: User, status: str | None = None,
 
 
 @router.get("/me/statement.csv", response_class=PlainTextResponse)
-async def statement(db: DB, user: User,
-                    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]) -> PlainTextResponse:
-    """The caller's earnings for a month (YYYY-MM), one line per movement."""
+async def statement(
+    db: DB, rt: RuntimeDep, user: User,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+) -> PlainTextResponse:
+    """The caller's earnings for a month (YYYY-MM, this month by default), one line per
+    movement with the balances after it."""
+    month = month or statements.this_month(rt.clock.now())
     body = await statements.tutor_statement(db, user.id, month)
     return PlainTextResponse(body, media_type="text/csv", headers={
         "content-disposition": f'attachment; filename="prepskul-earnings-{month}.csv"'})

@@ -39,6 +39,14 @@ class DailyTotals:
                 and self.unbalanced_transactions == 0)
 
 
+def today(now: datetime) -> date:
+    return now.astimezone(PLATFORM_ZONE).date()
+
+
+def this_month(now: datetime) -> str:
+    return now.astimezone(PLATFORM_ZONE).strftime("%Y-%m")
+
+
 def _bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), PLATFORM_ZONE)
     return start, start + timedelta(days=1)
