@@ -59,7 +59,7 @@ async def identify(request: Request, db: AsyncSession, token: str | None) -> Pro
 
 
 async def admin_user(user: Annotated[Profile, Depends(current_user)]) -> Profile:
-    if user.role != Role.ADMIN.value:
+    if user.role != Role.ADMIN:
         raise NotAllowed("admin_only", "Only operators can do this.")
     return user
 

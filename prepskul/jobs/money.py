@@ -29,7 +29,7 @@ async def reconcile_payouts(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Payouts whose webhook never came (or whose send job died) are asked about again."""
     for payout_id, status in await payouts.due_for_check(ctx.rt):
         try:
-            if status == PayoutStatus.SENDING.value:
+            if status is PayoutStatus.SENDING:
                 await payouts.send(ctx.rt, payout_id)
             else:
                 await payouts.check(ctx.rt, payout_id)

@@ -7,7 +7,6 @@ from typing import Any
 
 from prepskul.jobs.worker import JobContext
 from prepskul.providers.errors import PermanentProviderError, ProviderError
-from prepskul.providers.fapshi.models import TxType
 from prepskul.services import inbox, payments, payouts
 
 log = logging.getLogger(__name__)
@@ -29,7 +28,7 @@ async def process_fapshi_webhook(ctx: JobContext, payload: dict[str, Any]) -> No
     async with rt.sessions.begin() as db:  # the change and the delivery's outcome together
         if tx is None:
             outcome = payments.UNKNOWN
-        elif payout or tx.trans_type is TxType.PAYOUT:
+        elif payout or tx.is_payout:
             outcome = await payouts.apply_transaction(db, rt, tx)
         else:
             outcome = await payments.apply_transaction(db, rt, tx)

@@ -23,6 +23,7 @@ from prepskul.domain.booking import (
 )
 from prepskul.domain.errors import IllegalTransition, InvalidInput, NotAllowed
 from prepskul.domain.lifecycle import Event, Status
+from prepskul.domain.payments import OPEN_PAYMENT
 from prepskul.domain.people import Role, check_time_zone
 from prepskul.domain.policy import Outcome
 from prepskul.domain.pricing import Kind, TrialPrices, price_xaf
@@ -62,9 +63,9 @@ async def book(
 ) -> TutoringSession:
     now = rt.clock.now()
     tutor = await get_tutor(db, req.tutor_id)
-    children = await children_of(db, booker.id) if booker.role == Role.PARENT.value else set()
+    children = await children_of(db, booker.id) if booker.role == Role.PARENT else set()
     student_id = resolve_student(
-        str(booker.id), Role(booker.role),
+        str(booker.id), booker.role,
         str(req.student_id) if req.student_id else None, children,
     )
     slot = check_slot(req.starts_at, req.minutes, now, rules(rt))
@@ -73,7 +74,7 @@ async def book(
     status = lifecycle.initial_status(needs_approval(req.kind, tutor.requires_approval))
     session = TutoringSession(
         id=uuid.uuid4(),
-        kind=req.kind.value,
+        kind=req.kind,
         tutor_id=tutor.id,
         student_id=uuid.UUID(student_id),
         booked_by_id=booker.id,
@@ -81,7 +82,7 @@ async def book(
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
         time_zone=check_time_zone(req.time_zone or booker.time_zone),
-        status=status.value,
+        status=status,
         price_xaf=price,
         note=req.note,
         policy=money.policy_from(rt.settings).as_record(),
@@ -114,11 +115,11 @@ async def _flush_or_slot_taken(db: AsyncSession) -> None:
 
 
 def apply(session: TutoringSession, event: Event) -> None:
-    session.status = lifecycle.transition(Status(session.status), event).value
+    session.status = lifecycle.transition(session.status, event)
 
 
 def _require_tutor(actor: Profile, session: TutoringSession) -> None:
-    if actor.role != Role.ADMIN.value and actor.id != session.tutor_id:
+    if actor.role != Role.ADMIN and actor.id != session.tutor_id:
         raise NotAllowed("tutor_only", "Only the session's tutor can do this.")
 
 
@@ -151,7 +152,7 @@ async def cancel(
     db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid.UUID, reason: str
 ) -> TutoringSession:
     session = await session_for(db, actor, session_id, lock=True)
-    was = Status(session.status)
+    was = session.status
     apply(session, Event.CANCEL)
     session.cancel_reason = reason.strip() or None
     session.cancelled_by_id = actor.id
@@ -172,7 +173,7 @@ async def close_open_payments(db: AsyncSession, rt: Runtime, session: TutoringSe
     """Expire open checkout links at Fapshi so nobody pays for a dead session."""
     open_payments = await db.scalars(
         select(Payment).where(
-            Payment.session_id == session.id, Payment.status.in_(("CREATED", "PENDING"))
+            Payment.session_id == session.id, Payment.status.in_(OPEN_PAYMENT)
         )
     )
     for payment in open_payments:
@@ -185,7 +186,7 @@ async def reschedule(
     starts_at: datetime, minutes: int | None,
 ) -> TutoringSession:
     session = await session_for(db, actor, session_id, lock=True)
-    if Status(session.status) not in lifecycle.RESCHEDULABLE:
+    if session.status not in lifecycle.RESCHEDULABLE:
         raise IllegalTransition(
             "cannot_reschedule", "Only sessions that have not happened or ended can move."
         )
@@ -199,7 +200,7 @@ async def reschedule(
     session.starts_at, session.ends_at = slot.starts_at, slot.ends_at
     await _flush_or_slot_taken(db)
     occasion = slot.starts_at.isoformat()
-    if session.calendar_event_id or Status(session.status) in (Status.PAID, Status.SCHEDULED):
+    if session.calendar_event_id or session.status in (Status.PAID, Status.SCHEDULED):
         await store.enqueue(
             db, JobKind.UPDATE_MEETING, {"session_id": str(session.id)}, now=rt.clock.now(),
             dedupe_key=f"update_meeting:{session.id}:{occasion}",

@@ -28,12 +28,12 @@ async def account_id(db: AsyncSession, account: Account) -> int:
     """The account's row, created on first use."""
     await db.execute(
         insert(LedgerAccount).values(
-            kind=account.kind.value, owner_id=account.owner,
+            kind=account.kind, owner_id=account.owner,
             may_go_negative=account.kind in MAY_GO_NEGATIVE, balance_xaf=0,
         ).on_conflict_do_nothing(constraint="uq_ledger_accounts_kind_owner")
     )
     found = await db.scalar(select(LedgerAccount.id).where(
-        LedgerAccount.kind == account.kind.value,
+        LedgerAccount.kind == account.kind,
         LedgerAccount.owner_id.is_(None) if account.owner is None
         else LedgerAccount.owner_id == account.owner))
     assert found is not None
@@ -72,14 +72,14 @@ async def balance(db: AsyncSession, account: Account) -> int:
     owner = (LedgerAccount.owner_id.is_(None) if account.owner is None
              else LedgerAccount.owner_id == account.owner)
     found = await db.scalar(select(LedgerAccount.balance_xaf).where(
-        LedgerAccount.kind == account.kind.value, owner))
+        LedgerAccount.kind == account.kind, owner))
     return int(found or 0)
 
 
 async def balances_of(db: AsyncSession, owner: uuid.UUID) -> dict[AccountKind, int]:
     rows = await db.execute(select(LedgerAccount.kind, LedgerAccount.balance_xaf)
                             .where(LedgerAccount.owner_id == owner))
-    return {AccountKind(k): int(b) for k, b in rows.all()}
+    return {k: int(b) for k, b in rows.all()}
 
 
 async def lock(db: AsyncSession, account: Account) -> int:

@@ -86,7 +86,7 @@ class Hub:
             self._drop(sub)
 
     def subscribe(self, profile: Profile) -> Subscriber:
-        sub = Subscriber(profile.id, profile.role == Role.ADMIN.value,
+        sub = Subscriber(profile.id, profile.role == Role.ADMIN,
                          asyncio.Queue(maxsize=self.queue_size))
         self.subscribers.add(sub)
         metrics.SSE_SUBSCRIBERS.set(len(self.subscribers))
@@ -154,7 +154,7 @@ class Hub:
 async def replay(rt: Runtime, viewer: Profile, after: int, limit: int = 1000) -> list[LiveEvent]:
     """What the viewer missed since event `after` (for `Last-Event-ID`)."""
     query = select(ChangeEvent).where(ChangeEvent.id > after).order_by(ChangeEvent.id)
-    if viewer.role != Role.ADMIN.value:
+    if viewer.role != Role.ADMIN:
         query = query.where(ChangeEvent.audience.contains([viewer.id]))
     async with rt.sessions() as db:
         rows = (await db.scalars(query.limit(limit))).all()

@@ -47,7 +47,7 @@ def credit(payer_id: uuid.UUID) -> Account:
 
 
 def party(actor: Profile, session: TutoringSession) -> Party:
-    if actor.role == Role.ADMIN.value:
+    if actor.role is Role.ADMIN:
         return Party.OPERATOR
     return Party.TUTOR if actor.id == session.tutor_id else Party.FAMILY
 
@@ -193,10 +193,10 @@ async def balances(db: AsyncSession, person: uuid.UUID) -> Balances:
     their open payouts hold (asked for, or sent and not yet confirmed)."""
     mine = await ledger.balances_of(db, person)
     open_payouts = select(Payout.id).where(Payout.beneficiary_id == person,
-                                           Payout.status.in_([s.value for s in OPEN]))
+                                           Payout.status.in_(OPEN))
     reserved = await db.scalar(
         select(func.coalesce(func.sum(LedgerAccount.balance_xaf), 0)).where(
-            LedgerAccount.kind.in_([AccountKind.RESERVED.value, AccountKind.IN_FLIGHT.value]),
+            LedgerAccount.kind.in_([AccountKind.RESERVED, AccountKind.IN_FLIGHT]),
             LedgerAccount.owner_id.in_(open_payouts)))
     return Balances(credit=mine.get(AccountKind.CREDIT, 0),
                     pending=mine.get(AccountKind.TUTOR_PENDING, 0),

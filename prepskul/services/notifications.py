@@ -129,7 +129,7 @@ async def due_reminders(rt: Runtime) -> int:
     async with rt.sessions.begin() as db:
         for label, lead in REMINDERS.items():
             sessions = (await db.scalars(select(TutoringSession).where(
-                TutoringSession.status.in_([Status.PAID.value, Status.SCHEDULED.value]),
+                TutoringSession.status.in_([Status.PAID, Status.SCHEDULED]),
                 TutoringSession.starts_at > now,
                 TutoringSession.starts_at <= now + lead,
                 TutoringSession.created_at <= TutoringSession.starts_at - lead,

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Job, Payment, Recording, TutoringSession, WebhookEvent
 from prepskul.domain.errors import Conflict, NotFound
+from prepskul.domain.lifecycle import MeetState, RecordingState
 from prepskul.queue import store
 from prepskul.queue.kinds import WEBHOOK_JOBS
 from prepskul.runtime import Runtime
@@ -63,5 +64,6 @@ async def unassigned_recordings(db: AsyncSession) -> list[Recording]:
 async def sessions_needing_attention(db: AsyncSession) -> list[TutoringSession]:
     """Paid sessions without a Meet link, and lessons whose notes never came."""
     return list((await db.scalars(select(TutoringSession).where(or_(
-        TutoringSession.meet_state == "failed", TutoringSession.recording_state == "missing",
+        TutoringSession.meet_state == MeetState.FAILED,
+        TutoringSession.recording_state == RecordingState.MISSING,
     )).order_by(TutoringSession.starts_at))).all())

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import Payout, Profile
 from prepskul.domain.errors import Conflict, NotFound
 from prepskul.domain.ledger import OUTSIDE, Account, AccountKind, transfer
-from prepskul.domain.payments import next_check_delay
+from prepskul.domain.payments import PaymentStatus, next_check_delay
 from prepskul.domain.payouts import (
     ENDED,
     PayoutStatus,
@@ -27,7 +27,7 @@ from prepskul.domain.payouts import (
 from prepskul.domain.people import Role
 from prepskul.domain.pricing import FAPSHI_MINIMUM_XAF
 from prepskul.providers.errors import PermanentProviderError
-from prepskul.providers.fapshi.models import Transaction, TxStatus
+from prepskul.providers.fapshi.models import Transaction
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
@@ -46,7 +46,7 @@ def in_flight(payout: Payout) -> Account:
 
 
 def source(payout: Payout) -> Account:
-    return Account(AccountKind(payout.source_kind), payout.source_owner_id)
+    return Account(payout.source_kind, payout.source_owner_id)
 
 
 def external_id(payout: Payout) -> str:
@@ -58,7 +58,7 @@ async def request_withdrawal(
 ) -> Payout:
     """A tutor withdraws available earnings, anyone else their credit. The amount is
     reserved in this transaction; small ones are approved at once (setting)."""
-    tutor = person.role == Role.TUTOR.value
+    tutor = person.role is Role.TUTOR
     kind = AccountKind.TUTOR_AVAILABLE if tutor else AccountKind.CREDIT
     minimum = rt.settings.payout_minimum_xaf if tutor else FAPSHI_MINIMUM_XAF
     available = await ledger.lock(db, Account(kind, person.id))
@@ -75,9 +75,9 @@ async def _create(
     purpose: Purpose, from_account: Account, amount: int, phone: str,
 ) -> Payout:
     assert from_account.owner is not None
-    payout = Payout(id=uuid.uuid4(), beneficiary_id=beneficiary, purpose=purpose.value,
-                    source_kind=from_account.kind.value, source_owner_id=from_account.owner,
-                    amount_xaf=amount, phone=phone, status=PayoutStatus.REQUESTED.value,
+    payout = Payout(id=uuid.uuid4(), beneficiary_id=beneficiary, purpose=purpose,
+                    source_kind=from_account.kind, source_owner_id=from_account.owner,
+                    amount_xaf=amount, phone=phone, status=PayoutStatus.REQUESTED,
                     requested_by_id=requester.id, checks=0)
     db.add(payout)
     await db.flush()
@@ -89,7 +89,7 @@ async def _create(
 
 
 async def _approve(db: AsyncSession, rt: Runtime, payout: Payout) -> None:
-    payout.status = advance(PayoutStatus(payout.status), PayoutStatus.APPROVED).value
+    payout.status = advance(payout.status, PayoutStatus.APPROVED)
     payout.decided_at = rt.clock.now()
     await store.enqueue(db, JobKind.SEND_PAYOUT, {"payout_id": str(payout.id)},
                         now=rt.clock.now(), dedupe_key=f"send_payout:{payout.id}")
@@ -118,7 +118,7 @@ async def reject(
 ) -> Payout:
     """Refuse a payout: the reserved amount goes back where it came from."""
     payout = await _locked(db, payout_id)
-    payout.status = advance(PayoutStatus(payout.status), PayoutStatus.REJECTED).value
+    payout.status = advance(payout.status, PayoutStatus.REJECTED)
     payout.decided_by_id, payout.decided_at = actor.id, rt.clock.now()
     payout.finished_at, payout.failure = rt.clock.now(), audit.reason_given(reason)
     await _return(db, rt, payout, reserved(payout))
@@ -154,9 +154,9 @@ async def send(rt: Runtime, payout_id: uuid.UUID) -> str:
     now = rt.clock.now()
     async with rt.sessions.begin() as db:
         payout = await _locked(db, payout_id)
-        status = PayoutStatus(payout.status)
+        status = payout.status
         if status is PayoutStatus.APPROVED:
-            payout.status = advance(status, PayoutStatus.SENDING).value
+            payout.status = advance(status, PayoutStatus.SENDING)
             payout.next_check_at = now + RESEND_AFTER
             movement = transfer(f"send:{payout.id}", "payout_sent", reserved(payout),
                                 {in_flight(payout): payout.amount_xaf})
@@ -190,8 +190,8 @@ async def _created_earlier(rt: Runtime, ext: str) -> Transaction | None:
 
 
 def _record_sent(payout: Payout, trans_id: str, rt: Runtime) -> None:
-    if payout.status == PayoutStatus.SENDING.value:
-        payout.status = PayoutStatus.SENT.value
+    if payout.status is PayoutStatus.SENDING:
+        payout.status = PayoutStatus.SENT
         payout.trans_id, payout.sent_at = trans_id, rt.clock.now()
         payout.next_check_at = rt.clock.now() + timedelta(seconds=30)
 
@@ -233,18 +233,18 @@ async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction) -> s
     if payout is None:
         return "payout unknown here: ignored"
     _record_sent(payout, tx.trans_id, rt)  # an answer that beat our own record of sending
-    if PayoutStatus(payout.status) in ENDED:
+    if payout.status in ENDED:
         return f"already {payout.status}"
     now = rt.clock.now()
-    if tx.status is TxStatus.SUCCESSFUL:
+    if tx.status is PaymentStatus.SUCCESSFUL:
         movement = transfer(f"paid_out:{payout.id}", "payout_paid", in_flight(payout),
                             {OUTSIDE: payout.amount_xaf})
         assert movement is not None
         await ledger.post(db, movement, now=now)
-        payout.status = advance(PayoutStatus(payout.status), PayoutStatus.SUCCEEDED).value
+        payout.status = advance(payout.status, PayoutStatus.SUCCEEDED)
         payout.finished_at = now
         return "paid out"
-    if tx.status in (TxStatus.FAILED, TxStatus.EXPIRED):
+    if tx.status in (PaymentStatus.FAILED, PaymentStatus.EXPIRED):
         await _fail(db, rt, payout, f"Fapshi: {tx.reason or tx.status.value}")
         return "failed: the amount is back where it came from"
     payout.checks += 1
@@ -255,19 +255,21 @@ async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction) -> s
 
 
 async def _fail(db: AsyncSession, rt: Runtime, payout: Payout, why: str) -> None:
-    payout.status = advance(PayoutStatus(payout.status), PayoutStatus.FAILED).value
+    payout.status = advance(payout.status, PayoutStatus.FAILED)
     payout.failure, payout.finished_at = why, rt.clock.now()
     await _return(db, rt, payout, in_flight(payout))
 
 
-async def due_for_check(rt: Runtime, limit: int = 100) -> list[tuple[uuid.UUID, str]]:
+async def due_for_check(
+    rt: Runtime, limit: int = 100
+) -> list[tuple[uuid.UUID, PayoutStatus]]:
     """Open payouts whose next look is due: (id, status). Each one's next look is pushed
     back, so two reconcilers do not both take it."""
     now = rt.clock.now()
     async with rt.sessions.begin() as db:
         due = (await db.scalars(
             select(Payout).where(
-                Payout.status.in_([PayoutStatus.SENDING.value, PayoutStatus.SENT.value]),
+                Payout.status.in_([PayoutStatus.SENDING, PayoutStatus.SENT]),
                 Payout.next_check_at <= now)
             .order_by(Payout.next_check_at).limit(limit).with_for_update(skip_locked=True)
         )).all()
@@ -280,7 +282,7 @@ async def list_payouts(
     db: AsyncSession, viewer: Profile, status: str | None = None, limit: int = 100
 ) -> list[Payout]:
     query = select(Payout).order_by(Payout.created_at.desc()).limit(limit)
-    if viewer.role != Role.ADMIN.value:
+    if viewer.role is not Role.ADMIN:
         query = query.where(Payout.beneficiary_id == viewer.id)
     if status:
         if status not in PayoutStatus._value2member_map_:

@@ -26,7 +26,7 @@ from prepskul.services.access import session_for
 from prepskul.services.booking import apply
 
 HOMEWORK_DUE = timedelta(days=7)
-NOTES_ACCEPTED = (Status.PAID.value, Status.SCHEDULED.value, Status.COMPLETED.value)
+NOTES_ACCEPTED = (Status.PAID, Status.SCHEDULED, Status.COMPLETED)
 
 
 def _when(value: Any) -> datetime | None:
@@ -136,8 +136,8 @@ async def attach(
             .where(ActionItem.recording_id == recording.id,
                    ActionItem.assignee_email == student_email)
             .values(homework=True, due_at=rt.clock.now() + HOMEWORK_DUE))
-    session.recording_state = RecordingState.READY.value
-    if session.status != Status.COMPLETED.value:
+    session.recording_state = RecordingState.READY
+    if session.status != Status.COMPLETED:
         apply(session, Event.NOTES_RECEIVED)
         # Until attendance confirms lessons (issue 20): a completed lesson earns the tutor
         # their share, released after the quality hold.
@@ -188,7 +188,7 @@ async def set_done(
         raise NotFound("action_item_not_found", "There is no action item with that id.")
     session = await session_for(db, viewer, item.session_id)
     allowed = {session.student_id, session.tutor_id, session.booked_by_id}
-    if viewer.id not in allowed and viewer.role != Role.ADMIN.value:
+    if viewer.id not in allowed and viewer.role != Role.ADMIN:
         raise NotAllowed("not_yours", "Only the student, their parent or the tutor can do this.")
     item.done_at = rt.clock.now() if done else None
     await feed.record_change(db, session, "homework.updated", action_item_id=str(item.id),
@@ -201,11 +201,11 @@ async def mark_missing(rt: Runtime) -> int:
     cutoff = rt.clock.now() - timedelta(hours=rt.settings.recording_missing_after_hours)
     async with rt.sessions.begin() as db:
         late = (await db.scalars(select(TutoringSession).where(
-            TutoringSession.status == Status.SCHEDULED.value,
-            TutoringSession.recording_state == RecordingState.AWAITING.value,
+            TutoringSession.status == Status.SCHEDULED,
+            TutoringSession.recording_state == RecordingState.AWAITING,
             TutoringSession.ends_at <= cutoff,
         ).with_for_update(skip_locked=True))).all()
         for session in late:
-            session.recording_state = RecordingState.MISSING.value
+            session.recording_state = RecordingState.MISSING
             await feed.record_change(db, session, "recording.missing")
         return len(late)

@@ -41,7 +41,7 @@ async def owed(db: AsyncSession) -> list[OwedRefund]:
     rows = await db.execute(
         select(Payment, LedgerAccount.balance_xaf, TutoringSession.booked_by_id)
         .join(LedgerAccount, (LedgerAccount.owner_id == Payment.id)
-              & (LedgerAccount.kind == AccountKind.REFUND_OWED.value))
+              & (LedgerAccount.kind == AccountKind.REFUND_OWED))
         .outerjoin(TutoringSession, TutoringSession.id == Payment.session_id)
         .where(LedgerAccount.balance_xaf > 0).order_by(Payment.updated_at))
     return [OwedRefund(p, int(b), payer) for p, b, payer in rows.all()]

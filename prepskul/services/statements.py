@@ -61,11 +61,11 @@ async def daily_totals(db: AsyncSession, day: date) -> DailyTotals:
         .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
         .where(LedgerTransaction.created_at >= start, LedgerTransaction.created_at < end)
         .group_by(LedgerTransaction.kind, LedgerAccount.kind))).all()
-    by: dict[tuple[str, str], int] = {(t, a): int(n) for t, a, n in rows}
+    by: dict[tuple[str, AccountKind], int] = {(t, a): int(n) for t, a, n in rows}
 
     def total(account: AccountKind, *, kinds: tuple[str, ...] | None = None,
               prefix: str | None = None) -> int:
-        return sum(n for (t, a), n in by.items() if a == account.value
+        return sum(n for (t, a), n in by.items() if a is account
                    and (kinds is None or t in kinds) and (prefix is None or t.startswith(prefix)))
 
     per_txn = (select(func.sum(LedgerEntry.amount_xaf).label("s"))
@@ -95,22 +95,22 @@ def parse_month(month: str) -> tuple[datetime, datetime]:
     return first, following
 
 
-TUTOR_ACCOUNTS = (AccountKind.TUTOR_PENDING.value, AccountKind.TUTOR_AVAILABLE.value)
+TUTOR_ACCOUNTS = (AccountKind.TUTOR_PENDING, AccountKind.TUTOR_AVAILABLE)
 
 
 async def tutor_statement(db: AsyncSession, tutor_id: uuid.UUID, month: str) -> str:
     """A tutor's month as CSV: every movement of their pending and available earnings, in
     order, with the balances after it."""
     start, end = parse_month(month)
-    before: dict[str, int] = {kind: int(n) for kind, n in (await db.execute(
+    before: dict[AccountKind, int] = {kind: int(n) for kind, n in (await db.execute(
         select(LedgerAccount.kind, func.coalesce(func.sum(LedgerEntry.amount_xaf), 0))
         .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
         .where(LedgerAccount.owner_id == tutor_id, LedgerAccount.kind.in_(TUTOR_ACCOUNTS),
                LedgerTransaction.created_at < start)
         .group_by(LedgerAccount.kind))).all()}
-    pending = before.get(AccountKind.TUTOR_PENDING.value, 0)
-    available = before.get(AccountKind.TUTOR_AVAILABLE.value, 0)
+    pending = before.get(AccountKind.TUTOR_PENDING, 0)
+    available = before.get(AccountKind.TUTOR_AVAILABLE, 0)
     rows = (await db.execute(
         select(LedgerTransaction.created_at, LedgerTransaction.kind, LedgerTransaction.memo,
                LedgerTransaction.session_id, LedgerAccount.kind, LedgerEntry.amount_xaf)
@@ -124,7 +124,7 @@ async def tutor_statement(db: AsyncSession, tutor_id: uuid.UUID, month: str) -> 
     writer.writerow(["date", "what", "session", "pending_change_xaf", "available_change_xaf",
                      "pending_after_xaf", "available_after_xaf", "note"])
     for at, kind, memo, session_id, account, amount in rows:
-        is_pending = account == AccountKind.TUTOR_PENDING.value
+        is_pending = account is AccountKind.TUTOR_PENDING
         pending += amount if is_pending else 0
         available += 0 if is_pending else amount
         writer.writerow([at.astimezone(PLATFORM_ZONE).isoformat(timespec="seconds"), kind,

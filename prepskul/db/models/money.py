@@ -26,7 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prepskul.db.base import Base, created_at, updated_at
+from prepskul.db.base import Base, created_at, enum_type, updated_at
+from prepskul.domain.ledger import AccountKind
+from prepskul.domain.payouts import PayoutStatus, Purpose
 
 
 class LedgerAccount(Base):
@@ -38,7 +40,7 @@ class LedgerAccount(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[AccountKind] = mapped_column(enum_type(AccountKind, 24))
     owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
     may_go_negative: Mapped[bool] = mapped_column(Boolean, default=False)
     # The sum of this account's entries, kept by the entries' trigger (never written by us).
@@ -104,13 +106,13 @@ class Payout(Base):
         UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
     )
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id"), index=True)
-    purpose: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[Purpose] = mapped_column(enum_type(Purpose, 16))
     # The account the money came from, and goes back to if the payout fails.
-    source_kind: Mapped[str] = mapped_column(String(24))
+    source_kind: Mapped[AccountKind] = mapped_column(enum_type(AccountKind, 24))
     source_owner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     amount_xaf: Mapped[int] = mapped_column(Integer)
     phone: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[PayoutStatus] = mapped_column(enum_type(PayoutStatus, 16), index=True)
     trans_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     failure: Mapped[str | None] = mapped_column(Text)
     requested_by_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))

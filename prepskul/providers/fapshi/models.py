@@ -1,4 +1,5 @@
-"""Fapshi's wire shapes (docs.fapshi.com). Nothing outside this folder knows these names."""
+"""Fapshi's wire shapes (docs.fapshi.com). Nothing outside this folder knows these names
+(a transaction's status is the domain's `PaymentStatus`, whose values are Fapshi's words)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class TxStatus(StrEnum):
-    CREATED = "CREATED"
-    PENDING = "PENDING"
-    SUCCESSFUL = "SUCCESSFUL"
-    FAILED = "FAILED"
-    EXPIRED = "EXPIRED"
-
-
-OPEN = frozenset({TxStatus.CREATED, TxStatus.PENDING})
+from prepskul.domain.payments import PaymentStatus
 
 
 class TxType(StrEnum):
@@ -27,7 +19,7 @@ class Transaction(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     trans_id: str = Field(alias="transId")
-    status: TxStatus
+    status: PaymentStatus
     amount: int
     trans_type: TxType | None = Field(None, alias="transType")
     reason: str | None = None
@@ -38,6 +30,11 @@ class Transaction(BaseModel):
     financial_trans_id: str | None = Field(None, alias="financialTransId")
     date_initiated: str | None = Field(None, alias="dateInitiated")
     date_confirmed: str | None = Field(None, alias="dateConfirmed")
+
+    @property
+    def is_payout(self) -> bool:
+        """Money we sent out (a payout service's transaction), not money collected."""
+        return self.trans_type is TxType.PAYOUT
 
 
 class Initiated(BaseModel):
