@@ -27,16 +27,18 @@ from prepskul.api import (
     people,
     recordings,
     sessions,
+    tutors,
     webhooks,
 )
 from prepskul.api.auth import TokenVerifier
+from prepskul.api.headers import SecurityHeaders
 from prepskul.api.limits import BodyLimit, RejectionLimiter
 from prepskul.api.request_ids import RequestIdMiddleware
 from prepskul.jobs.registry import build_worker
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
 from prepskul.services.inbox_writer import InboxWriter
 from prepskul.services.live import Hub
-from prepskul.web import pages
+from prepskul.web import pages, tutor_pages
 
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
@@ -63,7 +65,9 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=5)
 
+    docs = rt.settings.api_docs if rt.settings.api_docs is not None else rt.settings.is_sandbox
     app = FastAPI(
+        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
         title="PrepSkul Sessions",
         version=__version__,
         description="Booking, Fapshi payments, Google Meet links and Fathom notes for "
@@ -76,12 +80,12 @@ def create_app(
     )
     app.state.runtime = rt
     app.state.verifier = TokenVerifier(rt.settings, rt.http)
-    app.state.hub = Hub(rt)
+    app.state.hub = Hub(rt, max_per_person=rt.settings.sse_max_streams_per_person)
     app.state.inbox_writer = InboxWriter(rt)
     app.state.webhook_rejections = RejectionLimiter()
     errors.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
-    for router in (webhooks.router, ops.router, people.router, sessions.router,
+    for router in (webhooks.router, ops.router, people.router, tutors.router, sessions.router,
                    payments.router, money.router, recordings.router, admin.router,
                    admin_money.router, events.router, notifications.router):
         app.include_router(router)
@@ -92,6 +96,7 @@ def create_app(
 
         mount(app, rt, SANDBOX_PREFIX)
         app.include_router(sandbox.router)
+    app.include_router(tutor_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
 
@@ -101,5 +106,7 @@ def create_app(
 
     app.add_middleware(BodyLimit, default=rt.settings.max_api_body_bytes,
                        webhooks=rt.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc"),
+                       https=rt.settings.public_base_url.startswith("https://"))
     app.add_middleware(RequestIdMiddleware)
     return app

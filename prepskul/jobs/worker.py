@@ -189,4 +189,5 @@ class Worker:
 
 
 def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    """Kept on the job row and logged: ids and kinds, never the data that failed."""
+    return logs.describe(exc)

@@ -69,7 +69,11 @@ class Subscriber:
 class Hub:
     rt: Runtime
     queue_size: int = 256
+    # Streams one person may hold open: a sixth closes their oldest (a forgotten tab), so a
+    # token cannot hold a thousand streams and their memory.
+    max_per_person: int = 5
     subscribers: set[Subscriber] = field(default_factory=set)
+    _by_person: dict[uuid.UUID, list[Subscriber]] = field(default_factory=dict)
     _pending: list[int] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
@@ -88,12 +92,21 @@ class Hub:
     def subscribe(self, profile: Profile) -> Subscriber:
         sub = Subscriber(profile.id, profile.role == Role.ADMIN,
                          asyncio.Queue(maxsize=self.queue_size))
+        theirs = self._by_person.setdefault(sub.user_id, [])
+        while len(theirs) >= self.max_per_person:
+            self._drop(theirs[0])  # unsubscribes it, so `theirs` shrinks
+        theirs.append(sub)
         self.subscribers.add(sub)
         metrics.SSE_SUBSCRIBERS.set(len(self.subscribers))
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
+        theirs = self._by_person.get(sub.user_id, [])
+        if sub in theirs:
+            theirs.remove(sub)
+        if not theirs:
+            self._by_person.pop(sub.user_id, None)
         metrics.SSE_SUBSCRIBERS.set(len(self.subscribers))
 
     def dispatch(self, event: LiveEvent) -> None:

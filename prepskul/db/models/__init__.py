@@ -1,5 +1,6 @@
 """Tables, one module per concern. Importing this package registers them all."""
 
+from prepskul.db.models.availability import AvailabilityException, WeeklyWindow
 from prepskul.db.models.feed import ChangeEvent
 from prepskul.db.models.inbox import WebhookEvent
 from prepskul.db.models.jobs import Job
@@ -20,6 +21,7 @@ from prepskul.db.models.sessions import TutoringSession
 
 __all__ = [
     "ActionItem",
+    "AvailabilityException",
     "ChangeEvent",
     "Earning",
     "FathomWebhook",
@@ -36,4 +38,5 @@ __all__ = [
     "Recording",
     "TutoringSession",
     "WebhookEvent",
+    "WeeklyWindow",
 ]
