@@ -10,6 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -363,6 +364,23 @@ def lesson(
         return body
 
     return happen
+
+
+@pytest.fixture
+def earned(
+    paid_session: Callable[..., Any], lesson: Callable[..., Any], clock: ManualClock,
+    worker: Worker,
+) -> Callable[..., Any]:
+    """A tutor with 8,500 XAF available: a two-hour lesson, completed, past its hold."""
+
+    async def make() -> dict[str, Any]:
+        session: dict[str, Any] = await paid_session(minutes=120)
+        await lesson(session)
+        clock.advance(timedelta(hours=25))
+        await worker.drain()
+        return session
+
+    return make
 
 
 class EventStream:

@@ -10,10 +10,11 @@ start PENDING and settle by the phone number when next asked about (or on `settl
 ending in 3 fails (an account that cannot receive), anything else succeeds; a failed
 payout's amount goes back to the balance. `hold_payouts` keeps them PENDING, and
 `lose_payout_answers` makes the next payouts happen while their answer is lost (a 504), as
-a gateway timeout would."""
+a gateway timeout would; `payout_answer_delay` answers late (the payout already made)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import re
@@ -63,6 +64,7 @@ class FakeFapshi:
     payout_balance: int = 1_000_000
     hold_payouts: bool = False
     lose_payout_answers: int = 0
+    payout_answer_delay: float = 0.0  # seconds between making a payout and answering
     held: list[dict[str, Any]] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
     outgoing: Outgoing = field(default_factory=Outgoing)
@@ -75,6 +77,7 @@ class FakeFapshi:
         self.drop_webhooks = self.duplicate_webhooks = 0
         self.hold_webhooks = False
         self.payout_balance, self.hold_payouts, self.lose_payout_answers = 1_000_000, False, 0
+        self.payout_answer_delay = 0.0
         self.controls.reset()
 
     # --- state changes --------------------------------------------------------------
@@ -271,6 +274,7 @@ class FakeFapshi:
         self.payout_balance -= body["amount"]
         tx = self._new("payout", body)
         tx.update(status="PENDING", transType="Payout", revenue=body["amount"])
+        await asyncio.sleep(self.payout_answer_delay)  # made, not yet answered
         if self.lose_payout_answers:
             self.lose_payout_answers -= 1
             return _error(504, "Gateway timeout")

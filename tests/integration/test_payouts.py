@@ -17,20 +17,6 @@ from tests.integration.money_checks import assert_ledger_sound, balance
 TUTOR, STUDENT = demo_user("tutor").id, demo_user("student").id
 
 
-@pytest.fixture
-def earned(paid_session, lesson, clock, worker) -> Any:  # type: ignore[no-untyped-def]
-    """A tutor with 8,500 XAF available: a two-hour lesson, completed, past its hold."""
-
-    async def make() -> dict[str, Any]:
-        session: dict[str, Any] = await paid_session(minutes=120)
-        await lesson(session)
-        clock.advance(timedelta(hours=25))
-        await worker.drain()
-        return session
-
-    return make
-
-
 async def _withdraw(api: Any, auth: Any, amount: int, phone: str = "670000000",
                     who: str = "tutor", expect: int = 201) -> dict[str, Any]:
     response = await api.post("/api/payouts", json={"amount_xaf": amount, "phone": phone},
