@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from prepskul.config_checks import (
     fathom_secret_problems,
+    key_file_problems,
     provider_url_problems,
     public_url_problems,
     secret_strength_problems,
@@ -91,7 +92,14 @@ class Settings(BaseSettings):
     trial_price_30_xaf: int = 2000
     trial_price_60_xaf: int = 3500
     reconcile_interval_seconds: int = 300
+    # Unpaid and unapproved bookings hold the tutor's time only this long (issue 15).
+    hold_payment_minutes: int = Field(default=30, gt=0)
+    hold_approval_hours: int = Field(default=48, gt=0)
+    approval_reminder_hours: int = Field(default=12, gt=0)  # before a request lapses
+    max_open_unpaid_bookings: int = Field(default=3, gt=0)
+    booking_attempts_per_hour: int = Field(default=20, gt=0)  # also the burst
     recording_missing_after_hours: int = 6
+    job_retention_days: int = Field(default=7, ge=1)  # finished jobs; dead ones stay
     max_body_bytes: int = 5 * 1024 * 1024  # webhooks (a long transcript fits many times)
     max_api_body_bytes: int = 256 * 1024  # everything else
     # A request's line and headers: a Supabase token and our cookies take ~2 KB.
@@ -149,6 +157,8 @@ class Settings(BaseSettings):
                                              jwt=self.supabase_jwt_secret)
         for name in PROVIDER_URL_SETTINGS:
             problems += provider_url_problems(name.upper(), getattr(self, name))
+        for name in ("google_service_account_file", "fcm_credentials_file"):
+            problems += key_file_problems(name.upper(), getattr(self, name))
         return problems
 
     def missing_for_production(self) -> list[str]:

@@ -26,7 +26,7 @@ from prepskul.api.auth import mint_token
 from prepskul.app import create_app
 from prepskul.clock import ManualClock
 from prepskul.config import Settings, load_settings
-from prepskul.db import migrate
+from prepskul.db import migrate, models
 from prepskul.db.embedded import EmbeddedPostgres
 from prepskul.db.engine import plain_dsn
 from prepskul.http_server import server_config
@@ -251,17 +251,19 @@ async def fresh_db(rt: Runtime, clock: ManualClock) -> None:
     async with rt.sessions.begin() as db:
         from sqlalchemy import text
 
-        tables = ", ".join(
-            f"prepskul.{t}" for t in ("change_events", "notifications", "action_items",
-                                      "recordings", "payments", "jobs", "webhook_events",
-                                      "ledger_entries", "ledger_transactions",
-                                      "ledger_accounts", "earnings", "payouts",
-                                      "operator_actions", "sessions", "parent_links",
-                                      "availability_windows", "availability_exceptions",
-                                      "profiles")
-        )
+        # Every table the models know (a hand-kept list missed one, so a test could see
+        # another's leftovers).
+        tables = ", ".join(f"prepskul.{t.name}" for t in models.Base.metadata.sorted_tables)
         await db.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         await seed_demo(db, hours=ALL_DAY)
+
+
+@pytest.fixture
+def roomy_limits(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For a test that books many sessions as one person to show something other than the
+    per-booker limits (those have tests of their own, at the default settings)."""
+    monkeypatch.setattr(rt.settings, "max_open_unpaid_bookings", 1000)
+    monkeypatch.setattr(rt.settings, "booking_attempts_per_hour", 100_000)
 
 
 @pytest.fixture

@@ -3,6 +3,12 @@
 requested → awaiting_payment → paid → scheduled → completed, with declined, cancelled and
 expired as ends. Every transition is a pure function of (status, event); anything else is
 refused with `IllegalTransition`.
+
+One way back from an end: a session that expired because its unpaid hold lapsed can still
+be paid by a payment already under way (a phone prompt answered late, a checkout link paid
+before Fapshi closed it). `LATE_PAYMENT` books it when its time is still free —
+`domain.payments.judge_success` decides when that may be tried, the database whether the
+time is free.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ class Event(StrEnum):
     NOTES_RECEIVED = "notes_received"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    LATE_PAYMENT = "late_payment"
 
 
 class MeetState(StrEnum):
@@ -62,6 +69,7 @@ TRANSITIONS: dict[tuple[Status, Event], Status] = {
     (Status.AWAITING_PAYMENT, Event.PAYMENT_CONFIRMED): Status.PAID,
     (Status.AWAITING_PAYMENT, Event.CANCEL): Status.CANCELLED,
     (Status.AWAITING_PAYMENT, Event.EXPIRE): Status.EXPIRED,
+    (Status.EXPIRED, Event.LATE_PAYMENT): Status.PAID,
     (Status.PAID, Event.MEETING_CREATED): Status.SCHEDULED,
     (Status.PAID, Event.NOTES_RECEIVED): Status.COMPLETED,
     (Status.PAID, Event.CANCEL): Status.CANCELLED,

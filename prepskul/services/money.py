@@ -116,17 +116,18 @@ async def collect(
 
 
 async def apply_credit(
-    db: AsyncSession, rt: Runtime, session: TutoringSession, payer: Profile
+    db: AsyncSession, rt: Runtime, session: TutoringSession, payer_id: uuid.UUID, *,
+    fapshi_pays_rest: bool = True,
 ) -> int:
     """Set the payer's credit aside for this session (as much as it covers, leaving Fapshi
-    at least its 100 XAF minimum when something is left to pay). Returns what is still due."""
+    at least its 100 XAF minimum when Fapshi is to pay the rest). Returns what is still due."""
     held = await ledger.balance(db, clearing(session.id))
     due = session.price_xaf - held
-    available = await ledger.lock(db, credit(payer.id))
+    available = await ledger.lock(db, credit(payer_id))
     take = min(available, due)
-    if 0 < due - take < FAPSHI_MINIMUM_XAF:
+    if fapshi_pays_rest and 0 < due - take < FAPSHI_MINIMUM_XAF:
         take = max(0, due - FAPSHI_MINIMUM_XAF)
-    movement = transfer(f"credit:{session.id}:{held}", "credit_applied", credit(payer.id),
+    movement = transfer(f"credit:{session.id}:{held}", "credit_applied", credit(payer_id),
                         {clearing(session.id): take}, memo="credit pays for a session")
     if movement:
         await ledger.post(db, movement, now=rt.clock.now(), session_id=session.id)

@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Payment, Profile, TutoringSession
 from prepskul.domain.errors import Conflict, InvalidInput, NotAllowed
+from prepskul.domain.holds import check_hold
 from prepskul.domain.ledger import Account, AccountKind
 from prepskul.domain.lifecycle import Event, MeetState, Status
 from prepskul.domain.payments import (
+    LATE_SLOT_TAKEN,
     OPEN_PAYMENT,
     PaymentStatus,
     expires_session,
@@ -30,9 +32,9 @@ from prepskul.providers.fapshi.models import Initiated, Transaction
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
-from prepskul.services import feed, money, notifications
+from prepskul.services import feed, holds, money, notifications
 from prepskul.services.access import session_for
-from prepskul.services.booking import apply, close_open_payments
+from prepskul.services.booking import apply, release_lapsed
 
 
 def external_id(session_id: uuid.UUID) -> str:
@@ -58,13 +60,14 @@ async def start_payment(
     ))).first()
     if open_payment is not None:
         return open_payment
+    check_hold(session.hold_expires_at, rt.clock.now())
     if method == "direct":
         if not phone:
             raise InvalidInput("phone_required", "Give the mobile-money number to prompt.")
         phone = normalise_phone(phone)
     now = rt.clock.now()
     # Credit pays first; Fapshi is asked only for what is left.
-    due = await money.apply_credit(db, rt, session, payer)
+    due = await money.apply_credit(db, rt, session, payer.id)
     if due == 0:
         return await _paid_by_credit(db, rt, session)
     initiated = await _initiate(rt, session, payer, method, phone, medium, due)
@@ -165,8 +168,10 @@ async def _on_success(
     verdict = judge_success(
         session_status=session.status, expected_amount=payment.amount_xaf,
         paid_amount=tx.amount, expected_external_id=external_id(session.id),
-        external_id=tx.external_id,
+        external_id=tx.external_id, starts_at=session.starts_at, now=now,
     )
+    if verdict.late and not await _book_late(db, rt, session):
+        verdict = LATE_SLOT_TAKEN
     if not verdict.confirm:
         payment.flag, payment.flag_detail = verdict.flag, verdict.detail
         # The money is real: it is owed back until an operator settles it.
@@ -177,21 +182,43 @@ async def _on_success(
         return f"successful but flagged {verdict.flag}: {verdict.detail}"
     await money.collect(db, now, trans_id=tx.trans_id, amount=tx.amount,
                         into=money.clearing(session.id), session_id=session.id)
-    await _confirm(db, rt, session, tx.trans_id)
-    return "successful: session paid"
+    if verdict.late:  # credit set aside for it went back when its hold lapsed: again
+        await money.apply_credit(db, rt, session, session.booked_by_id, fapshi_pays_rest=False)
+    await _confirm(db, rt, session, tx.trans_id, late=verdict.late)
+    return "successful: session paid" + (" after its hold lapsed" if verdict.late else "")
 
 
 async def _confirm(
-    db: AsyncSession, rt: Runtime, session: TutoringSession, trans_id: str
+    db: AsyncSession, rt: Runtime, session: TutoringSession, trans_id: str, *,
+    late: bool = False,
 ) -> None:
+    """Paid: the session's time is held for good and its meeting is made. A late payment's
+    session was already booked again by `_book_late`."""
     now = rt.clock.now()
-    apply(session, Event.PAYMENT_CONFIRMED)
+    if not late:
+        apply(session, Event.PAYMENT_CONFIRMED)
+        session.hold_expires_at = None  # paid time is held for good
     session.meet_state = MeetState.PENDING
     # Same transaction as the status change: paid ⇔ exactly one create_meeting job.
     await store.enqueue(db, JobKind.CREATE_MEETING, {"session_id": str(session.id)}, now=now,
                         dedupe_key=f"create_meeting:{session.id}")
     await feed.record_change(db, session, "session.paid", trans_id=trans_id)
     await notifications.notify_people(db, rt, session, "paid")
+
+
+async def _book_late(db: AsyncSession, rt: Runtime, session: TutoringSession) -> bool:
+    """Money for a session whose hold lapsed: take its time back if nobody else has (a
+    lapsed hold in the way gives way as it would to a booking). False: it was taken."""
+    await release_lapsed(db, rt, session.tutor_id, session.starts_at, session.ends_at)
+
+    def book_it() -> None:
+        apply(session, Event.LATE_PAYMENT)
+        session.hold_expires_at = None
+
+    if await holds.claim(db, book_it):
+        return True
+    await db.refresh(session)  # the savepoint's rollback left the row to be read again
+    return False
 
 
 async def _record_unknown(db: AsyncSession, tx: Transaction) -> None:
@@ -243,21 +270,3 @@ async def due_for_check(rt: Runtime, limit: int = 200) -> list[str]:
                 now - payment.created_at, payment.checks, cap
             )
         return [p.trans_id for p in due]
-
-
-async def expire_stale_sessions(rt: Runtime) -> int:
-    """Sessions whose start passed while still requested or awaiting payment expire."""
-    now = rt.clock.now()
-    async with rt.sessions.begin() as db:
-        stale = (await db.scalars(
-            select(TutoringSession).where(
-                TutoringSession.status.in_([Status.REQUESTED, Status.AWAITING_PAYMENT]),
-                TutoringSession.starts_at <= now,
-            ).with_for_update(skip_locked=True)
-        )).all()
-        for session in stale:
-            apply(session, Event.EXPIRE)
-            await money.settle(db, rt, session, Outcome.CANCELLED)
-            await feed.record_change(db, session, "session.expired")
-            await close_open_payments(db, rt, session)
-        return len(stale)

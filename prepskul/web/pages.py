@@ -22,6 +22,7 @@ from prepskul.db.models import Payment, Profile
 from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.people import Role
 from prepskul.domain.pricing import Kind
+from prepskul.queue.kinds import JobStatus
 from prepskul.services import booking, live, money, operations, payments, people, recordings
 from prepskul.services.access import session_for
 from prepskul.services.demo import DEMO_USERS, demo_user
@@ -258,6 +259,7 @@ async def ops_page(request: Request, db: DB, user: PageUser, provider: str = "",
         return back("/sessions", "The operations console is for operators.")
     return await render_live(
         request, db, "ops.html", user, provider=provider, state=state, job_status=job_status,
+        job_statuses=list(JobStatus),
         webhooks=await operations.webhook_events(db, provider=provider or None,
                                                  state=state or None, limit=100),
         jobs=await operations.jobs(db, status=job_status or None, limit=100),
@@ -277,6 +279,8 @@ async def ops_action(request: Request, what: str, item_id: str, db: DB, rt: Runt
             await operations.replay_webhook(db, rt, int(item_id))
         elif what == "jobs":
             await operations.replay_job(db, rt, int(item_id))
+        elif what == "dead-jobs":
+            await operations.purge_job(db, int(item_id))
         elif what == "recordings":
             await recordings.assign(db, rt, uuid.UUID(item_id), uuid.UUID(session_id.strip()))
         else:

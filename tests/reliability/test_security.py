@@ -113,7 +113,7 @@ def _headers(auth: Any, role: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(("method", "path"), sorted(TABLE), ids=lambda v: str(v))
 async def test_who_may_call_what(api: httpx.AsyncClient, auth: Any, book: Any, clock: Any,
-                                 method: str, path: str) -> None:
+                                 roomy_limits: None, method: str, path: str) -> None:
     body, expected = TABLE[(method, path)]
     for n, role in enumerate(ROLES):
         session = await book("student", hours_ahead=24 + 2 * n)  # a fresh one each time

@@ -1,7 +1,9 @@
 """Tables, one module per concern. Importing this package registers them all."""
 
+from prepskul.db.base import Base
 from prepskul.db.models.availability import AvailabilityException, WeeklyWindow
 from prepskul.db.models.feed import ChangeEvent
+from prepskul.db.models.holds import RateLimit, TimeHold
 from prepskul.db.models.inbox import WebhookEvent
 from prepskul.db.models.jobs import Job
 from prepskul.db.models.money import (
@@ -22,6 +24,7 @@ from prepskul.db.models.sessions import TutoringSession
 __all__ = [
     "ActionItem",
     "AvailabilityException",
+    "Base",
     "ChangeEvent",
     "Earning",
     "FathomWebhook",
@@ -35,7 +38,9 @@ __all__ = [
     "Payment",
     "Payout",
     "Profile",
+    "RateLimit",
     "Recording",
+    "TimeHold",
     "TutoringSession",
     "WebhookEvent",
     "WeeklyWindow",
