@@ -65,6 +65,7 @@ TABLE: dict[tuple[str, str], tuple[Any, dict[str, int]]] = {
     ("POST", "/api/admin/webhooks/{event_id}/replay"): (None, {**OPERATORS, "admin": 404}),
     ("GET", "/api/admin/jobs"): (None, OPERATORS),
     ("POST", "/api/admin/jobs/{job_id}/replay"): (None, {**OPERATORS, "admin": 409}),
+    ("DELETE", "/api/admin/jobs/{job_id}"): (None, {**OPERATORS, "admin": 409}),
     ("GET", "/api/admin/payments/flagged"): (None, OPERATORS),
     ("GET", "/api/admin/sessions/attention"): (None, OPERATORS),
     ("GET", "/api/admin/recordings/unassigned"): (None, OPERATORS),
