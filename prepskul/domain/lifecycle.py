@@ -52,7 +52,9 @@ class RecordingState(StrEnum):
     MISSING = "missing"
 
 
-TERMINAL = frozenset({Status.COMPLETED, Status.DECLINED, Status.CANCELLED, Status.EXPIRED})
+# Paid for, the lesson still ahead: the Meet link matters, reminders go out, a cancel owes
+# money back.
+AWAITING_LESSON = frozenset({Status.PAID, Status.SCHEDULED})
 
 # Statuses that hold the tutor's time: the database's exclusion constraint uses the same set.
 HOLDS_SLOT = frozenset(

@@ -13,18 +13,21 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 
 from prepskul.api import csrf
 from prepskul.api.auth import AuthError, mint_token, sandbox_secret
-from prepskul.api.deps import DB, SESSION_COOKIE, RuntimeDep, identify
-from prepskul.db.models import Payment, Profile
-from prepskul.domain.errors import DomainError, InvalidInput
-from prepskul.domain.people import Role
+from prepskul.api.deps import DB, SESSION_COOKIE, RuntimeDep, identify, require_admin
+from prepskul.db.models import Profile, TutoringSession
+from prepskul.domain import lifecycle
+from prepskul.domain.booking import BOOKERS
+from prepskul.domain.errors import DomainError, InvalidInput, NotAllowed
+from prepskul.domain.lifecycle import AWAITING_LESSON, Event, Status
+from prepskul.domain.payments import PaymentMethod
+from prepskul.domain.people import DEFAULT_TIME_ZONE, Language, local_time_text
 from prepskul.domain.pricing import Kind
 from prepskul.queue.kinds import JobStatus
 from prepskul.services import booking, live, money, operations, payments, people, recordings
-from prepskul.services.access import session_for
+from prepskul.services.access import acts_as_tutor, may_pay, session_for
 from prepskul.services.demo import DEMO_USERS, demo_user
 from prepskul.services.lessons import record_lesson
 from prepskul.web.i18n import status_names, translator
@@ -49,6 +52,25 @@ async def page_user(request: Request, db: DB) -> Profile:
 
 
 PageUser = Annotated[Profile, Depends(page_user)]
+
+
+class PageRefused(Exception):
+    """The signed-in person may not use this page: sent back to `url` with the reason."""
+
+    def __init__(self, url: str, notice: str) -> None:
+        super().__init__(notice)
+        self.url, self.notice = url, notice
+
+
+async def page_admin(user: PageUser) -> Profile:
+    """The API's operator check, answered the way pages answer: back, with why."""
+    try:
+        return require_admin(user)
+    except NotAllowed as exc:
+        raise PageRefused("/sessions", exc.message) from None
+
+
+PageAdmin = Annotated[Profile, Depends(page_admin)]
 Csrf = Annotated[None, Depends(csrf.form_checked)]
 
 
@@ -61,13 +83,12 @@ async def render_live(request: Request, db: DB, name: str, user: Profile, **cont
 def render(request: Request, name: str, user: Profile | None, **context: Any) -> Response:
     token = csrf.token_for(request)
     lang = user.language if user else request.cookies.get("prepskul_lang", "fr")
-    zone = ZoneInfo(user.time_zone if user else "Africa/Douala")
+    zone = user.time_zone if user else DEFAULT_TIME_ZONE
     response = templates.TemplateResponse(request, name, {
         "user": user, "t": translator(lang), "lang": lang, "csrf": token,
         "status_names": status_names(lang),
         "notice": request.query_params.get("notice"),
-        "local": lambda when: when.astimezone(zone).strftime("%d/%m/%Y %H:%M")
-        if lang == "fr" else when.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "local": lambda when: local_time_text(when, zone, lang),
         "sandbox": request.app.state.runtime.settings.is_sandbox, **context})
     csrf.remember(response, token)
     return response
@@ -118,7 +139,7 @@ async def signout(request: Request, _: Csrf) -> Response:
 
 @router.post("/language")
 async def language(request: Request, db: DB, user: PageUser, _: Csrf,
-                   lang: Annotated[str, Form()]) -> Response:
+                   lang: Annotated[Language, Form()]) -> Response:
     await people.update_profile(db, user, {"language": lang})
     return back(_page_within_site(request.headers.get("referer")))
 
@@ -136,7 +157,7 @@ def _page_within_site(referer: str | None) -> str:
 async def sessions_page(request: Request, db: DB, user: PageUser) -> Response:
     rows, _ = await booking.list_sessions(db, user, limit=100)
     return await render_live(request, db, "sessions.html", user, sessions=rows,
-                             can_book=user.role in (Role.STUDENT, Role.PARENT))
+                             can_book=user.role in BOOKERS)
 
 
 def _local_input(value: str, zone: str) -> datetime:
@@ -181,8 +202,7 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, rt: Runt
         session = await session_for(db, user, session_id)
     except DomainError as exc:
         return back("/sessions", exc.message)
-    payment = (await db.scalars(select(Payment).where(Payment.session_id == session.id)
-                                .order_by(Payment.created_at.desc()).limit(1))).first()
+    payment = await payments.latest_payment(db, session.id)
     try:
         notes, items = await recordings.recording_for(db, user, session.id)
     except DomainError:
@@ -196,8 +216,19 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, rt: Runt
     return await render_live(request, db, "session.html", user, s=session, payment=payment,
                   cancel_quote=cancel_quote,
                   notes=notes, items=items, names=names, join_opens=session.starts_at - JOIN_OPENS,
-                  is_tutor=user.id == session.tutor_id or user.role == Role.ADMIN,
-                  is_payer=user.id in (session.booked_by_id, session.student_id))
+                  **_session_actions(user, session))
+
+
+def _session_actions(user: Profile, session: TutoringSession) -> dict[str, bool]:
+    """What the page offers, from the lifecycle and the access rules (never a status list
+    of its own)."""
+    status = session.status
+    return {
+        "lesson_ahead": status is Status.AWAITING_PAYMENT or status in AWAITING_LESSON,
+        "can_pay": lifecycle.can(status, Event.PAYMENT_CONFIRMED) and may_pay(user, session),
+        "can_approve": lifecycle.can(status, Event.APPROVE) and acts_as_tutor(user, session),
+        "can_change": lifecycle.can(status, Event.CANCEL),
+    }
 
 
 async def _act(session_id: uuid.UUID, work: Any) -> Response:
@@ -211,7 +242,7 @@ async def _act(session_id: uuid.UUID, work: Any) -> Response:
 
 @router.post("/sessions/{session_id}/pay")
 async def pay(request: Request, session_id: uuid.UUID, db: DB, rt: RuntimeDep,
-              user: PageUser, _: Csrf, method: Annotated[str, Form()],
+              user: PageUser, _: Csrf, method: Annotated[PaymentMethod, Form()],
               phone: Annotated[str, Form()] = "") -> Response:
     async def work() -> str | None:
         payment = await payments.start_payment(db, rt, user, session_id, method=method,
@@ -253,10 +284,8 @@ async def tick(request: Request, item_id: uuid.UUID, db: DB, rt: RuntimeDep, use
 
 
 @router.get("/ops")
-async def ops_page(request: Request, db: DB, user: PageUser, provider: str = "",
+async def ops_page(request: Request, db: DB, user: PageAdmin, provider: str = "",
                    state: str = "", job_status: str = "") -> Response:
-    if user.role != Role.ADMIN:
-        return back("/sessions", "The operations console is for operators.")
     return await render_live(
         request, db, "ops.html", user, provider=provider, state=state, job_status=job_status,
         job_statuses=list(JobStatus),
@@ -270,10 +299,8 @@ async def ops_page(request: Request, db: DB, user: PageUser, provider: str = "",
 
 @router.post("/ops/{what}/{item_id}")
 async def ops_action(request: Request, what: str, item_id: str, db: DB, rt: RuntimeDep,
-                     user: PageUser, _: Csrf,
+                     user: PageAdmin, _: Csrf,
                      session_id: Annotated[str, Form()] = "") -> Response:
-    if user.role != Role.ADMIN:
-        return back("/sessions", "The operations console is for operators.")
     try:
         if what == "webhooks":
             await operations.replay_webhook(db, rt, int(item_id))

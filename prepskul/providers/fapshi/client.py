@@ -1,4 +1,4 @@
-"""An async Fapshi client: initiate-pay, direct-pay, payment-status, expire-pay, search, and
+"""An async Fapshi client: initiate-pay, direct-pay, payment-status, expire-pay, and
 for a payout service: payout and the transactions of a userId."""
 
 from __future__ import annotations
@@ -86,11 +86,6 @@ class FapshiClient:
         response = await self._call("transactions", "GET", f"/transaction/{user_id}")
         return [Transaction.model_validate(t)
                 for t in json_body(PROVIDER, "transactions", response)]
-
-    async def search(self, **filters: str | int) -> list[Transaction]:
-        response = await self._call("search", "GET", "/search", params=filters)
-        return [Transaction.model_validate(t) for t in json_body(PROVIDER, "search", response)]
-
     async def balance(self) -> dict[str, Any]:
         """A harmless authenticated call (used by `doctor` to check credentials)."""
         response = await self._call("balance", "GET", "/balance")
