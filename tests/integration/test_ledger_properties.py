@@ -68,7 +68,8 @@ class Story:
 
     async def resend_last_webhook(self) -> None:
         if self.sandbox.fapshi.sent:
-            self.sandbox.fapshi.forge(self.sandbox.fapshi.sent[-1])
+            self.sandbox.fapshi.held.append(self.sandbox.fapshi.sent[-1])
+            self.sandbox.fapshi.release_held()
 
     def _pick(self, index: int) -> dict[str, Any] | None:
         return self.sessions[index % len(self.sessions)] if self.sessions else None

@@ -158,9 +158,9 @@ async def test_resent_and_reordered_payout_webhooks_change_nothing_twice(
     sandbox.fapshi.settle()  # Fapshi pays; its webhook is held
     [body] = sandbox.fapshi.held
     assert (body["transType"], body["status"]) == ("Payout", "SUCCESSFUL")
+    # Delivered, then the same delivery again, then a contradicting late one.
+    sandbox.fapshi.held += [body, {**body, "status": "FAILED"}]
     sandbox.fapshi.release_held()
-    sandbox.fapshi.forge(body)  # the same delivery again
-    sandbox.fapshi.forge({**body, "status": "FAILED"})  # a contradicting, late one
     await sandbox.fapshi.flush()
     await worker.drain()
     assert (await _payout(api, auth, payout))["status"] == "succeeded"
