@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     max_open_unpaid_bookings: int = Field(default=3, gt=0)
     # A proposed move of a paid session awaits the other party's answer this long (issue 17).
     move_answer_hours: int = Field(default=48, gt=0)
+    # A parent's second child's regular sessions in a month cost this much less (issue 17).
+    sibling_discount_percent: int = Field(default=15, ge=0, le=90)
     booking_attempts_per_hour: int = Field(default=20, gt=0)  # also the burst
     recording_missing_after_hours: int = 6
     job_retention_days: int = Field(default=7, ge=1)  # finished jobs; dead ones stay
