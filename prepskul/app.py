@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse
 from prepskul import __version__
 from prepskul.api import (
     admin,
+    contract,
     errors,
     events,
     notifications,
@@ -83,6 +84,7 @@ def create_app(
     app.state.inbox_writer = InboxWriter(rt)
     app.state.webhook_rejections = RejectionLimiter()
     errors.install(app)
+    contract.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
     for router in (webhooks.router, ops.router, people.router, tutors.router, sessions.router,
                    payments.router, recordings.router, admin.router, events.router,
