@@ -143,3 +143,15 @@ async def test_a_public_url_without_https_or_unreachable_is_a_warning(
     gone = await doctor.public_url(
         await runtime_with(public_base_url=f"http://127.0.0.1:{free_port()}"))
     assert gone.outcome == "warn" and "does not answer" in gone.detail
+
+
+async def test_production_without_a_metrics_token_is_told_metrics_are_closed(
+    runtime_with,
+) -> None:  # type: ignore[no-untyped-def]
+    from prepskul.config import Env
+
+    closed = await doctor.metrics_token(await runtime_with(prepskul_env=Env.PRODUCTION))
+    assert (closed.outcome, closed.failed) == ("warn", False) and "METRICS_TOKEN" in closed.fix
+    guarded = await doctor.metrics_token(await runtime_with(prepskul_env=Env.PRODUCTION,
+                                                            metrics_token="scrape-secret"))
+    assert guarded.outcome == "ok"
