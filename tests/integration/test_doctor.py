@@ -155,3 +155,14 @@ async def test_production_without_a_metrics_token_is_told_metrics_are_closed(
     guarded = await doctor.metrics_token(await runtime_with(prepskul_env=Env.PRODUCTION,
                                                             metrics_token="scrape-secret"))
     assert guarded.outcome == "ok"
+
+
+async def test_push_is_checked_by_asking_fcm_not_assumed(rt: Any, sandbox: Any) -> None:
+    """The check asks FCM to validate a message (delivering none); a refusal is a failure."""
+    check = await doctor.push(rt)
+    assert (check.outcome, sandbox.fcm.sent) == ("ok", [])
+    assert "validated" in check.detail
+    sandbox.fcm.controls.fail_next(403, {"error": {"code": 403, "status": "PERMISSION_DENIED",
+                                                  "message": "Permission denied"}})
+    refused = await doctor.push(rt)
+    assert refused.failed and "403" in refused.detail
