@@ -26,7 +26,7 @@ from prepskul.domain.payments import PaymentMethod
 from prepskul.domain.people import DEFAULT_TIME_ZONE, Language, local_time_text
 from prepskul.domain.pricing import Kind
 from prepskul.queue.kinds import JobStatus
-from prepskul.services import booking, live, operations, payments, people, recordings
+from prepskul.services import booking, live, money, operations, payments, people, recordings
 from prepskul.services.access import acts_as_tutor, may_pay, session_for
 from prepskul.services.demo import DEMO_USERS, demo_user
 from prepskul.services.lessons import record_lesson
@@ -196,8 +196,8 @@ async def book(request: Request, db: DB, rt: RuntimeDep, user: PageUser,
 
 
 @router.get("/sessions/{session_id}")
-async def session_page(request: Request, session_id: uuid.UUID, db: DB, user: PageUser
-                       ) -> Response:
+async def session_page(request: Request, session_id: uuid.UUID, db: DB, rt: RuntimeDep,
+                       user: PageUser) -> Response:
     try:
         session = await session_for(db, user, session_id)
     except DomainError as exc:
@@ -209,7 +209,12 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, user: Pa
         notes, items = None, []
     names = {p.id: p.full_name for p in [await db.get(Profile, i) for i in
                                          (session.tutor_id, session.student_id)] if p}
+    try:  # what cancelling now would do with the money, stated before anyone confirms
+        cancel_quote = await money.cancellation_quote(db, rt, user, session.id)
+    except DomainError:
+        cancel_quote = None
     return await render_live(request, db, "session.html", user, s=session, payment=payment,
+                  cancel_quote=cancel_quote,
                   notes=notes, items=items, names=names, join_opens=session.starts_at - JOIN_OPENS,
                   **_session_actions(user, session))
 

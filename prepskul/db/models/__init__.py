@@ -6,6 +6,14 @@ from prepskul.db.models.feed import ChangeEvent
 from prepskul.db.models.holds import RateLimit, TimeHold
 from prepskul.db.models.inbox import WebhookEvent
 from prepskul.db.models.jobs import Job
+from prepskul.db.models.money import (
+    Earning,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    OperatorAction,
+    Payout,
+)
 from prepskul.db.models.notifications import Notification
 from prepskul.db.models.payments import Payment
 from prepskul.db.models.people import ParentLink, Profile
@@ -18,11 +26,17 @@ __all__ = [
     "AvailabilityException",
     "Base",
     "ChangeEvent",
+    "Earning",
     "FathomWebhook",
     "Job",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerTransaction",
     "Notification",
+    "OperatorAction",
     "ParentLink",
     "Payment",
+    "Payout",
     "Profile",
     "RateLimit",
     "Recording",
