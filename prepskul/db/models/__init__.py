@@ -14,6 +14,7 @@ from prepskul.db.models.money import (
     OperatorAction,
     Payout,
 )
+from prepskul.db.models.moves import MoveProposal
 from prepskul.db.models.notifications import Notification
 from prepskul.db.models.payments import Payment
 from prepskul.db.models.people import ParentLink, Profile
@@ -32,6 +33,7 @@ __all__ = [
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",
+    "MoveProposal",
     "Notification",
     "OperatorAction",
     "ParentLink",
