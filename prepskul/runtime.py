@@ -35,6 +35,12 @@ class Runtime:
     engine: AsyncEngine
     sessions: SessionFactory
     http: httpx.AsyncClient
+    # A small pool of its own for the short transactions that must commit while a request's
+    # transaction is open (the booking rate limit): drawn from the main pool, every request
+    # would hold one connection while waiting for a second, and a burst of bookings would
+    # exhaust the pool and stall the process.
+    side_engine: AsyncEngine
+    side_sessions: SessionFactory
     embedded: EmbeddedPostgres | None = None
     fapshi: FapshiClient = field(init=False)
     calendar: CalendarClient = field(init=False)
@@ -54,6 +60,7 @@ class Runtime:
     async def close(self) -> None:
         await self.http.aclose()
         await self.engine.dispose()
+        await self.side_engine.dispose()
 
 
 def resolve_database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
@@ -70,12 +77,15 @@ def build_runtime(
     if database_url is None:
         database_url, embedded = resolve_database_url(settings)
     engine = make_engine(database_url, pool_mode=settings.database_pool_mode)
+    side_engine = make_engine(database_url, pool_size=2, pool_mode=settings.database_pool_mode)
     rt = Runtime(
         settings=settings,
         clock=clock or SystemClock(),
         database_url=database_url,
         engine=engine,
         sessions=make_session_factory(engine),
+        side_engine=side_engine,
+        side_sessions=make_session_factory(side_engine),
         http=httpx.AsyncClient(
             timeout=httpx.Timeout(settings.provider_timeout_seconds, connect=5.0)),
         embedded=embedded,
