@@ -43,6 +43,7 @@ class Runtime:
     side_sessions: SessionFactory
     embedded: EmbeddedPostgres | None = None
     fapshi: FapshiClient = field(init=False)
+    fapshi_payouts: FapshiClient = field(init=False)  # the payout service (its own keys)
     calendar: CalendarClient = field(init=False)
     fathom: FathomClient = field(init=False)
     mailer: Mailer | None = field(init=False, default=None)  # None: email is off
@@ -148,6 +149,12 @@ def _attach_providers(rt: Runtime) -> None:
     rt.fapshi = FapshiClient(
         rt.http, base_url=urls.fapshi, api_user=s.fapshi_api_user or "sandbox-user",
         api_key=s.fapshi_api_key or f"{TEST_KEY_PREFIX}sandbox",
+    )
+    # Fapshi's payout services cannot collect: payouts may have their own keys (same host).
+    rt.fapshi_payouts = FapshiClient(
+        rt.http, base_url=urls.fapshi,
+        api_user=s.fapshi_payout_api_user or s.fapshi_api_user or "sandbox-user",
+        api_key=s.fapshi_payout_api_key or s.fapshi_api_key or f"{TEST_KEY_PREFIX}sandbox",
     )
     rt.calendar = CalendarClient(
         rt.http, base_url=urls.calendar, calendar_id=s.google_calendar_id,

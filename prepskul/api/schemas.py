@@ -45,6 +45,28 @@ class RescheduleIn(BaseModel):
     minutes: int | None = Field(None, ge=1, le=24 * 60)
 
 
+class ProposalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    starts_at: AwareDatetime = Field(
+        description="the proposed new start, ISO 8601 with an offset")
+    minutes: int | None = Field(None, ge=1, le=24 * 60,
+                                description="if given, must be the session's length")
+
+
+class ProposalOut(FromRow):
+    id: uuid.UUID
+    session_id: uuid.UUID
+    proposed_by_id: uuid.UUID
+    proposer_side: str = Field(description="tutor or learner; the other side answers")
+    starts_at: datetime
+    ends_at: datetime
+    state: str = Field(description="pending, accepted, declined or expired")
+    expires_at: datetime = Field(description="unanswered by then, it expires")
+    answered_by_id: uuid.UUID | None
+    answered_at: datetime | None
+    created_at: datetime
+
+
 class PaymentOut(FromRow):
     trans_id: str
     method: str

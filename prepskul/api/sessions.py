@@ -1,4 +1,5 @@
-"""Booking API: create, list, get, approve, decline, cancel, reschedule."""
+"""Booking API: create, list, get, approve, decline, cancel, reschedule (operators, and
+unpaid sessions), moves by agreement (proposals, accepted or declined)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,17 @@ from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.api.deps import DB, RuntimeDep, User
-from prepskul.api.schemas import BookingIn, ReasonIn, RescheduleIn, SessionOut, SessionPage
+from prepskul.api.schemas import (
+    BookingIn,
+    ProposalIn,
+    ProposalOut,
+    ReasonIn,
+    RescheduleIn,
+    SessionOut,
+    SessionPage,
+)
 from prepskul.db.models import TutoringSession
-from prepskul.services import booking, payments
+from prepskul.services import booking, moves, payments
 from prepskul.services.access import session_for
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -77,3 +86,33 @@ async def reschedule(
 ) -> SessionOut:
     session = await booking.reschedule(db, rt, user, session_id, body.starts_at, body.minutes)
     return await shaped(db, session)
+
+
+@router.get("/{session_id}/proposals", response_model=list[ProposalOut])
+async def proposals(session_id: uuid.UUID, db: DB, user: User) -> list[ProposalOut]:
+    """Every move proposed for the session, newest first (answered ones stay as record)."""
+    session = await session_for(db, user, session_id)
+    return [ProposalOut.model_validate(p) for p in await moves.proposals_of(db, session.id)]
+
+
+@router.post("/{session_id}/proposals", status_code=201, response_model=ProposalOut)
+async def propose(
+    session_id: uuid.UUID, body: ProposalIn, db: DB, rt: RuntimeDep, user: User
+) -> ProposalOut:
+    proposal = await moves.propose(db, rt, user, session_id, body.starts_at, body.minutes)
+    return ProposalOut.model_validate(proposal)
+
+
+@router.post("/{session_id}/proposals/{proposal_id}/accept", response_model=SessionOut)
+async def accept_proposal(
+    session_id: uuid.UUID, proposal_id: uuid.UUID, db: DB, rt: RuntimeDep, user: User
+) -> SessionOut:
+    return await shaped(db, await moves.accept(db, rt, user, session_id, proposal_id))
+
+
+@router.post("/{session_id}/proposals/{proposal_id}/decline", response_model=ProposalOut)
+async def decline_proposal(
+    session_id: uuid.UUID, proposal_id: uuid.UUID, db: DB, rt: RuntimeDep, user: User
+) -> ProposalOut:
+    return ProposalOut.model_validate(
+        await moves.decline(db, rt, user, session_id, proposal_id))

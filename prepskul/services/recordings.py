@@ -19,9 +19,10 @@ from prepskul.domain.errors import Conflict, NotAllowed, NotFound
 from prepskul.domain.lifecycle import Event, RecordingState, Status
 from prepskul.domain.matching import Candidate, RecordingFacts, match_recording
 from prepskul.domain.people import Role
+from prepskul.domain.policy import Outcome
 from prepskul.providers.fathom.models import Meeting
 from prepskul.runtime import Runtime
-from prepskul.services import feed, notifications
+from prepskul.services import feed, money, notifications
 from prepskul.services.access import session_for
 from prepskul.services.booking import apply
 
@@ -128,6 +129,9 @@ async def attach(
     session.recording_state = RecordingState.READY
     if session.status != Status.COMPLETED:
         apply(session, Event.NOTES_RECEIVED)
+        # Until attendance confirms lessons (issue 20): a completed lesson earns the tutor
+        # their share, released after the quality hold.
+        await money.settle(db, rt, session, Outcome.COMPLETED)
     await feed.record_change(db, session, "recording.ready", recording_id=str(recording.id))
     await notifications.notify_people(db, rt, session, "notes_ready")
 

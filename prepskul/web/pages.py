@@ -22,11 +22,21 @@ from prepskul.domain import lifecycle
 from prepskul.domain.booking import BOOKERS
 from prepskul.domain.errors import DomainError, InvalidInput, NotAllowed
 from prepskul.domain.lifecycle import AWAITING_LESSON, Event, Status
+from prepskul.domain.moves import needs_agreement
 from prepskul.domain.payments import PaymentMethod
-from prepskul.domain.people import DEFAULT_TIME_ZONE, Language, local_time_text
+from prepskul.domain.people import DEFAULT_TIME_ZONE, Language, Role, local_time_text
 from prepskul.domain.pricing import Kind
 from prepskul.queue.kinds import JobStatus
-from prepskul.services import booking, live, operations, payments, people, recordings
+from prepskul.services import (
+    booking,
+    live,
+    money,
+    moves,
+    operations,
+    payments,
+    people,
+    recordings,
+)
 from prepskul.services.access import acts_as_tutor, may_pay, session_for
 from prepskul.services.demo import DEMO_USERS, demo_user
 from prepskul.services.lessons import record_lesson
@@ -196,8 +206,8 @@ async def book(request: Request, db: DB, rt: RuntimeDep, user: PageUser,
 
 
 @router.get("/sessions/{session_id}")
-async def session_page(request: Request, session_id: uuid.UUID, db: DB, user: PageUser
-                       ) -> Response:
+async def session_page(request: Request, session_id: uuid.UUID, db: DB, rt: RuntimeDep,
+                       user: PageUser) -> Response:
     try:
         session = await session_for(db, user, session_id)
     except DomainError as exc:
@@ -209,8 +219,17 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, user: Pa
         notes, items = None, []
     names = {p.id: p.full_name for p in [await db.get(Profile, i) for i in
                                          (session.tutor_id, session.student_id)] if p}
+    try:  # what cancelling now would do with the money, stated before anyone confirms
+        cancel_quote = await money.cancellation_quote(db, rt, user, session.id)
+    except DomainError:
+        cancel_quote = None
+    proposal = await moves.pending_for(db, session.id)
+    side = await moves.side_of(db, user, session)
     return await render_live(request, db, "session.html", user, s=session, payment=payment,
+                  cancel_quote=cancel_quote,
                   notes=notes, items=items, names=names, join_opens=session.starts_at - JOIN_OPENS,
+                  proposal=proposal,
+                  can_answer=proposal is not None and side not in (None, proposal.proposer_side),
                   **_session_actions(user, session))
 
 
@@ -224,6 +243,13 @@ def _session_actions(user: Profile, session: TutoringSession) -> dict[str, bool]
         "can_approve": lifecycle.can(status, Event.APPROVE) and acts_as_tutor(user, session),
         "can_change": lifecycle.can(status, Event.CANCEL),
     }
+
+
+def _proposal_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise InvalidInput("invalid_proposal", "That is not a proposal of this session.") from None
 
 
 async def _act(session_id: uuid.UUID, work: Any) -> Response:
@@ -250,7 +276,8 @@ async def pay(request: Request, session_id: uuid.UUID, db: DB, rt: RuntimeDep,
 async def session_action(request: Request, session_id: uuid.UUID, action: str, db: DB,
                          rt: RuntimeDep, user: PageUser, _: Csrf,
                          reason: Annotated[str, Form()] = "",
-                         starts: Annotated[str, Form()] = "") -> Response:
+                         starts: Annotated[str, Form()] = "",
+                         proposal: Annotated[str, Form()] = "") -> Response:
     async def work() -> str | None:
         if action == "approve":
             await booking.approve(db, rt, user, session_id)
@@ -258,9 +285,16 @@ async def session_action(request: Request, session_id: uuid.UUID, action: str, d
             await booking.decline(db, rt, user, session_id, reason)
         elif action == "cancel":
             await booking.cancel(db, rt, user, session_id, reason)
-        elif action == "reschedule":
-            await booking.reschedule(db, rt, user, session_id,
-                                     _local_input(starts, user.time_zone), None)
+        elif action == "reschedule":  # directly where allowed, else as a proposal
+            when = _local_input(starts, user.time_zone)
+            current = await session_for(db, user, session_id)
+            if user.role == Role.ADMIN or not needs_agreement(current.status):
+                await booking.reschedule(db, rt, user, session_id, when, None)
+            else:
+                await moves.propose(db, rt, user, session_id, when)
+        elif action in ("accept_move", "decline_move"):
+            answer = moves.accept if action == "accept_move" else moves.decline
+            await answer(db, rt, user, session_id, _proposal_id(proposal))
         elif action == "lesson" and rt.settings.is_sandbox:
             await record_lesson(db, rt, request.app.state.sandbox.fathom, user, session_id)
         else:

@@ -102,8 +102,11 @@ async def test_rescheduling_moves_the_event_and_keeps_the_link(
     session = await paid_session()
     link = (await _get(api, auth, session))["meet_link"]
     new_start = (clock.now() + timedelta(days=4)).replace(microsecond=0, second=0)
-    moved = await api.post(f"/api/sessions/{session['id']}/reschedule",
-                           json={"starts_at": new_start.isoformat()}, headers=auth("student"))
+    proposal = (await api.post(f"/api/sessions/{session['id']}/proposals",
+                               json={"starts_at": new_start.isoformat()},
+                               headers=auth("student"))).json()
+    moved = await api.post(f"/api/sessions/{session['id']}/proposals/{proposal['id']}/accept",
+                           headers=auth("tutor"))
     assert moved.status_code == 200
     await worker.drain()
     [event] = sandbox.calendar.events.values()

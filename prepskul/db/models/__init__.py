@@ -6,6 +6,15 @@ from prepskul.db.models.feed import ChangeEvent
 from prepskul.db.models.holds import RateLimit, TimeHold
 from prepskul.db.models.inbox import WebhookEvent
 from prepskul.db.models.jobs import Job
+from prepskul.db.models.money import (
+    Earning,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    OperatorAction,
+    Payout,
+)
+from prepskul.db.models.moves import MoveProposal
 from prepskul.db.models.notifications import Notification
 from prepskul.db.models.payments import Payment
 from prepskul.db.models.people import ParentLink, Profile
@@ -18,11 +27,18 @@ __all__ = [
     "AvailabilityException",
     "Base",
     "ChangeEvent",
+    "Earning",
     "FathomWebhook",
     "Job",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerTransaction",
+    "MoveProposal",
     "Notification",
+    "OperatorAction",
     "ParentLink",
     "Payment",
+    "Payout",
     "Profile",
     "RateLimit",
     "Recording",
