@@ -18,6 +18,7 @@ from prepskul import __version__
 from prepskul.api import (
     admin,
     admin_money,
+    contract,
     errors,
     events,
     money,
@@ -85,6 +86,7 @@ def create_app(
     app.state.inbox_writer = InboxWriter(rt)
     app.state.webhook_rejections = RejectionLimiter()
     errors.install(app)
+    contract.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
     for router in (webhooks.router, ops.router, people.router, tutors.router, sessions.router,
                    payments.router, money.router, recordings.router, admin.router,
