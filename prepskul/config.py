@@ -218,18 +218,32 @@ class Settings(BaseSettings):
 
 
 class SetupSettings(Settings):
-    """For the commands an operator runs while setting up (`migrate`, `doctor`, `fathom
-    webhook …`): FATHOM_WEBHOOK_SECRET may be missing, because `prepskul fathom webhook
-    register` is how the operator obtains it. `serve` and `worker` never use these."""
+    """For the commands an operator runs while setting up (`doctor`, `fathom webhook …`):
+    FATHOM_WEBHOOK_SECRET may be missing, because `prepskul fathom webhook register` is how
+    the operator obtains it. `serve` and `worker` never use these."""
 
     obtained_later: ClassVar[frozenset[str]] = frozenset({"FATHOM_WEBHOOK_SECRET"})
 
 
-def load_settings(*, setup: bool = False, **overrides: object) -> Settings:
+class DatabaseSettings(Settings):
+    """For `migrate`, the first step of a deploy (docs/deploy.md): it touches only the
+    database, so production asks for DATABASE_URL alone, before any provider is set up."""
+
+    def missing_for_production(self) -> list[str]:
+        return [] if self.database_url else ["DATABASE_URL"]
+
+    def _production_problems(self) -> list[str]:
+        return []
+
+
+def load_settings(*, setup: bool = False, database_only: bool = False,
+                  **overrides: object) -> Settings:
     """Settings from the environment (and `.env`), or a `ConfigError` naming what is wrong.
-    `setup`: for the setup commands, which may run before every secret exists."""
+    `setup`: for the setup commands, which may run before every secret exists;
+    `database_only`: for `migrate`, which needs nothing else."""
+    kind = DatabaseSettings if database_only else SetupSettings if setup else Settings
     try:
-        return (SetupSettings if setup else Settings)(**overrides)  # type: ignore[arg-type]
+        return kind(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
