@@ -177,6 +177,7 @@ async def lapse(db: AsyncSession, rt: Runtime, session: TutoringSession) -> None
     booker is told — the tutor too when it was their answer that was awaited."""
     reason = lapse_reason(session.status)
     apply(session, Event.EXPIRE)
+    await moves.close_with_session(db, rt, session)
     await close_open_payments(db, rt, session)
     await money.settle(db, rt, session, Outcome.CANCELLED)  # credit set aside goes back
     await feed.record_change(db, session, "session.expired", reason=reason.value)
@@ -233,6 +234,7 @@ async def cancel(
     apply(session, Event.CANCEL)
     session.cancel_reason = reason.strip() or None
     session.cancelled_by_id = actor.id
+    await moves.close_with_session(db, rt, session)
     now = rt.clock.now()
     if session.calendar_event_id or was in lifecycle.AWAITING_LESSON:
         await store.enqueue(db, JobKind.CANCEL_MEETING, {"session_id": str(session.id)}, now=now,

@@ -207,6 +207,16 @@ async def _expire(db: AsyncSession, rt: Runtime, proposal: MoveProposal) -> None
     await _tell(db, rt, session, proposal, "move_expired", others_than=None)
 
 
+async def close_with_session(db: AsyncSession, rt: Runtime, session: TutoringSession) -> None:
+    """A session that ends (cancelled, lapsed) takes its pending proposal with it, so the
+    proposed slot is free at once rather than when the proposal would have expired. No
+    separate message: the session's own end is what people are told."""
+    proposal = await pending_for(db, session.id, lock=True)
+    if proposal is not None:
+        _close(proposal, ProposalState.EXPIRED, None, rt.clock.now())
+        await _drop_hold(db, session.id)
+
+
 async def release_expired(db: AsyncSession, rt: Runtime, tutor_id: uuid.UUID,
                           starts_at: datetime, ends_at: datetime) -> None:
     """Expire the unanswered proposals whose held slot is in the way of a new claim (the

@@ -112,6 +112,23 @@ async def test_a_declined_or_unanswered_proposal_changes_nothing_and_frees_its_s
     assert (after["starts_at"], after["status"]) == (before["starts_at"], before["status"])
 
 
+async def test_cancelling_a_session_frees_the_slot_its_pending_proposal_held(
+    api, auth, paid_session, book, clock, rt
+) -> None:  # type: ignore[no-untyped-def]
+    session = await paid_session(hours_ahead=24 * 5)
+    proposal = (await _propose(api, auth, session, _at(clock, 24 * 6))).json()
+    cancelled = await api.post(f"/api/sessions/{session['id']}/cancel",
+                               json={"reason": "moving abroad"}, headers=auth("student"))
+    assert cancelled.status_code == 200, cancelled.text
+    assert await _move_holds(rt) == 0
+    target = datetime.fromisoformat(proposal["starts_at"])
+    await book("parent", student_id=CHILD,
+               hours_ahead=(target - clock.now()) / timedelta(hours=1))
+    listed = (await api.get(f"/api/sessions/{session['id']}/proposals",
+                            headers=auth("student"))).json()
+    assert [p["state"] for p in listed] == ["expired"]
+
+
 async def test_a_lapsed_proposal_gives_way_to_a_booking_before_any_sweep(
     api, auth, paid_session, book, clock, rt
 ) -> None:  # type: ignore[no-untyped-def]
