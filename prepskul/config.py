@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     trial_price_60_xaf: int = 3500
     reconcile_interval_seconds: int = 300
     recording_missing_after_hours: int = 6
+    # After the lesson (issue 20): the Join button opens before the start; a join later
+    # than the grace after the start is a no-show; the outcome is decided once the grace
+    # after the end has passed; the tutor's report and the family's confirmation windows.
+    join_opens_minutes: int = Field(15, ge=0)
+    join_grace_minutes: int = Field(20, ge=0)
+    report_window_hours: int = Field(24, ge=1)
+    confirm_window_hours: int = Field(72, ge=1)
     max_body_bytes: int = 5 * 1024 * 1024  # webhooks (a long transcript fits many times)
     max_api_body_bytes: int = 256 * 1024  # everything else
     provider_timeout_seconds: float = 15.0

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from prepskul import __version__, logs
 from prepskul.api import (
     admin,
+    after_lesson,
     errors,
     events,
     notifications,
@@ -102,8 +103,8 @@ def create_app(
     errors.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
     for router in (webhooks.router, ops.router, people.router, sessions.router,
-                   payments.router, recordings.router, admin.router, events.router,
-                   notifications.router):
+                   payments.router, recordings.router, after_lesson.router, admin.router,
+                   events.router, notifications.router):
         app.include_router(router)
     if mount_fakes if mount_fakes is not None else rt.settings.is_sandbox:
         from prepskul.api import sandbox

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import ProfileIn, ProfileOut, TutorOut
 from prepskul.domain.pricing import Kind
-from prepskul.services import people
+from prepskul.services import people, reviews
 from prepskul.services.sessions import quote as quote_price
 from prepskul.services.sessions import trial_prices
 
@@ -33,11 +33,15 @@ async def tutors(
     db: DB, rt: RuntimeDep, _: User, subject: Annotated[str | None, Query(max_length=80)] = None
 ) -> list[TutorOut]:
     prices = trial_prices(rt).by_minutes
+    found = await people.list_tutors(db, subject)
+    rated = await reviews.ratings(db, (t.id for t in found))
     return [
         TutorOut(id=t.id, full_name=t.full_name, subjects=t.subjects,
                  hourly_rate_xaf=t.hourly_rate_xaf, trial_prices_xaf=prices,
-                 requires_approval=t.requires_approval, time_zone=t.time_zone)
-        for t in await people.list_tutors(db, subject)
+                 requires_approval=t.requires_approval, time_zone=t.time_zone,
+                 rating_average=rated[t.id][0] if t.id in rated else None,
+                 rating_count=rated[t.id][1] if t.id in rated else None)
+        for t in found
     ]
 
 

@@ -127,3 +127,6 @@ class TutorOut(BaseModel):
     trial_prices_xaf: dict[int, int]
     requires_approval: bool
     time_zone: str
+    rating_average: float | None = Field(
+        None, description="1–5, shown from three visible reviews (null before)")
+    rating_count: int | None = None

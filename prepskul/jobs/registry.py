@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from prepskul.jobs import meetings, notify, payments, recordings
+from prepskul.jobs import meetings, notify, outcomes, payments, recordings
 from prepskul.jobs.worker import Handler, Schedule, Worker
 from prepskul.runtime import Runtime
 
@@ -24,6 +24,8 @@ def handlers() -> dict[str, Handler]:
         "cancel_meeting": meetings.cancel_meeting,
         "process_fathom_webhook": recordings.process_fathom_webhook,
         "mark_missing_recordings": recordings.mark_missing_recordings,
+        "decide_outcomes": outcomes.decide_outcomes,
+        "settle_silent_outcomes": outcomes.settle_silent_outcomes,
     }
 
 
@@ -35,6 +37,8 @@ def schedules(rt: Runtime) -> list[Schedule]:
         Schedule("mark_missing_recordings", timedelta(minutes=15)),
         Schedule("send_reminders", timedelta(minutes=1)),
         Schedule("purge_change_log", timedelta(hours=1)),
+        Schedule("decide_outcomes", timedelta(minutes=5)),
+        Schedule("settle_silent_outcomes", timedelta(minutes=15)),
     ]
 
 

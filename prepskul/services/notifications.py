@@ -6,6 +6,7 @@ Every step is idempotent: the row's unique key, the jobs' dedupe keys, and the p
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -34,14 +35,19 @@ def _in_app(session: TutoringSession, person: Profile, kind: str, occasion: str
 
 
 async def notify_people(
-    db: AsyncSession, rt: Runtime, session: TutoringSession, kind: str, *, occasion: str = ""
+    db: AsyncSession, rt: Runtime, session: TutoringSession, kind: str, *, occasion: str = "",
+    only: Collection[uuid.UUID] | None = None,
 ) -> None:
-    """Tell everyone concerned, in the caller's transaction: the in-app notification is a
-    row like the change itself (no job, so it exists exactly when the change does), and each
-    outside channel is a job of its own. `occasion` distinguishes repeats of one kind (a
-    second reschedule is news; a resend of the first is not)."""
+    """Tell everyone concerned (or `only` those of them), in the caller's transaction: the
+    in-app notification is a row like the change itself (no job, so it exists exactly when
+    the change does), and each outside channel is a job of its own. `occasion`
+    distinguishes repeats of one kind (a second reschedule is news; a resend of the first
+    is not)."""
+    concerned = await audience(db, session)
+    if only is not None:
+        concerned = [person for person in concerned if person in only]
     people = {person.id: person for person in (await db.scalars(
-        select(Profile).where(Profile.id.in_(await audience(db, session))))).all()}
+        select(Profile).where(Profile.id.in_(concerned)))).all()}
     if not people:
         return
     rows = [_in_app(session, person, kind, occasion) for person in people.values()]

@@ -20,11 +20,22 @@ from prepskul.api.deps import DB, SESSION_COOKIE, RuntimeDep, identify
 from prepskul.api.sandbox import record_lesson
 from prepskul.db.models import Payment, Profile
 from prepskul.domain.errors import DomainError, InvalidInput
+from prepskul.domain.lifecycle import DECIDABLE, Status
+from prepskul.domain.outcome import FINAL, Outcome
 from prepskul.domain.people import Role
 from prepskul.domain.pricing import Kind
-from prepskul.services import live, operations, payments, people, recordings
+from prepskul.services import (
+    flags,
+    live,
+    operations,
+    outcomes,
+    payments,
+    people,
+    recordings,
+    reviews,
+)
 from prepskul.services import sessions as booking
-from prepskul.services.access import session_for
+from prepskul.services.access import learner_side, session_for
 from prepskul.services.demo import DEMO_USERS, demo_user
 from prepskul.web import csrf
 from prepskul.web.i18n import status_names, translator
@@ -32,7 +43,6 @@ from prepskul.web.i18n import status_names, translator
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 STATIC = Path(__file__).parent / "static"
-JOIN_OPENS = timedelta(minutes=10)
 
 
 class SignInRequired(Exception):
@@ -128,6 +138,7 @@ async def sessions_page(request: Request, db: DB, user: PageUser) -> Response:
     children = await people.children_of(db, user.id) if user.role == Role.PARENT else set()
     kids = [await db.get(Profile, uuid.UUID(c)) for c in sorted(children)]
     return await render_live(request, db, "sessions.html", user, sessions=rows, tutors=tutors,
+                             ratings=await reviews.ratings(db, (t.id for t in tutors)),
                              children=kids, can_book=user.role in (Role.STUDENT, Role.PARENT))
 
 
@@ -169,10 +180,34 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, user: Pa
         notes, items = None, []
     names = {p.id: p.full_name for p in [await db.get(Profile, i) for i in
                                          (session.tutor_id, session.student_id)] if p}
-    return await render_live(request, db, "session.html", user, s=session, payment=payment,
-                  notes=notes, items=items, names=names, join_opens=session.starts_at - JOIN_OPENS,
-                  is_tutor=user.id == session.tutor_id or user.role == Role.ADMIN,
-                  is_payer=user.id in (session.booked_by_id, session.student_id))
+    _, outcome, report = await outcomes.outcome_for(db, user, session.id)
+    opens = timedelta(minutes=request.app.state.runtime.settings.join_opens_minutes)
+    now = request.app.state.runtime.clock.now()
+    return await render_live(
+        request, db, "session.html", user, s=session, payment=payment, notes=notes, items=items,
+        names=names, join_opens=session.starts_at - opens,
+        join_minutes=int(opens.total_seconds() // 60),
+        is_tutor=user.id == session.tutor_id or user.role == Role.ADMIN,
+        is_payer=user.id in (session.booked_by_id, session.student_id),
+        after=_after_lesson(session, outcome, report, now,
+                            is_learner=user.id in await learner_side(db, session),
+                            is_own_tutor=user.id == session.tutor_id),
+        outcome=outcome, report=report, review=await reviews.for_session(db, session.id))
+
+
+def _after_lesson(session: Any, outcome: Any, report: Any, now: datetime, *, is_learner: bool,
+                  is_own_tutor: bool) -> dict[str, bool]:
+    """Which after-the-lesson forms this person sees (the services decide again on post)."""
+    started = Status(session.status) in DECIDABLE and now >= session.starts_at
+    unsettled = outcome is not None and outcome.settled_at is None
+    return {
+        "report": started and is_own_tutor and report is None,
+        "confirm": unsettled and is_learner and Outcome(outcome.outcome) in FINAL,
+        "problem": unsettled and (is_learner or is_own_tutor) and now <= outcome.confirm_by,
+        "review": (is_learner and outcome is not None and outcome.settled_at is not None
+                   and outcome.outcome == Outcome.COMPLETED.value),
+        "reply": is_own_tutor,
+    }
 
 
 async def _act(session_id: uuid.UUID, work: Any) -> Response:
@@ -192,6 +227,38 @@ async def pay(request: Request, session_id: uuid.UUID, db: DB, rt: RuntimeDep,
         payment = await payments.start_payment(db, rt, user, session_id, method=method,
                                                phone=phone or None)
         return payment.link if method == "link" else None
+    return await _act(session_id, work)
+
+
+@router.post("/sessions/{session_id}/join")
+async def join(request: Request, session_id: uuid.UUID, db: DB, rt: RuntimeDep,
+               user: PageUser, _: Csrf) -> Response:
+    """The Join button: recorded as evidence of attendance, then on to Meet."""
+    return await _act(session_id, lambda: outcomes.join(db, rt, user, session_id))
+
+
+@router.post("/sessions/{session_id}/after/{action}")
+async def after_lesson(request: Request, session_id: uuid.UUID, action: str, db: DB,
+                       rt: RuntimeDep, user: PageUser, _: Csrf,
+                       topic: Annotated[str, Form()] = "",
+                       learner_present: Annotated[str, Form()] = "",
+                       notes: Annotated[str, Form()] = "", problem: Annotated[str, Form()] = "",
+                       rating: Annotated[int, Form()] = 0, comment: Annotated[str, Form()] = "",
+                       reply: Annotated[str, Form()] = "") -> Response:
+    async def work() -> None:
+        if action == "report":
+            await outcomes.report(db, rt, user, session_id, outcomes.ReportIn(
+                topic=topic, learner_present=learner_present == "yes", notes=notes))
+        elif action == "confirm":
+            await outcomes.confirm(db, rt, user, session_id)
+        elif action == "problem":
+            await outcomes.report_problem(db, rt, user, session_id, problem)
+        elif action == "review":
+            await reviews.review(db, rt, user, session_id, rating, comment)
+        elif action == "reply":
+            await reviews.reply(db, rt, user, session_id, reply)
+        else:
+            raise InvalidInput("unknown_action", "That is not something a session can do.")
     return await _act(session_id, work)
 
 
@@ -239,13 +306,18 @@ async def ops_page(request: Request, db: DB, user: PageUser, provider: str = "",
         jobs=await operations.jobs(db, status=job_status or None, limit=100),
         unassigned=await operations.unassigned_recordings(db),
         attention=await operations.sessions_needing_attention(db),
-        flagged=await operations.flagged_payments(db))
+        flagged=await operations.flagged_payments(db),
+        awaiting=await outcomes.awaiting_operator(db),
+        transcript_flags=await flags.queue(db),
+        recent_reviews=await reviews.recent(db))
 
 
 @router.post("/ops/{what}/{item_id}")
 async def ops_action(request: Request, what: str, item_id: str, db: DB, rt: RuntimeDep,
                      user: PageUser, _: Csrf,
-                     session_id: Annotated[str, Form()] = "") -> Response:
+                     session_id: Annotated[str, Form()] = "",
+                     outcome: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+                     resolution: Annotated[str, Form()] = "") -> Response:
     if user.role != Role.ADMIN:
         return back("/sessions", "The operations console is for operators.")
     try:
@@ -255,6 +327,13 @@ async def ops_action(request: Request, what: str, item_id: str, db: DB, rt: Runt
             await operations.replay_job(db, rt, int(item_id))
         elif what == "recordings":
             await recordings.assign(db, rt, uuid.UUID(item_id), uuid.UUID(session_id.strip()))
+        elif what == "outcomes":
+            await outcomes.decide_by_operator(db, rt, user, uuid.UUID(item_id), Outcome(outcome),
+                                              reason)
+        elif what == "flags":
+            await flags.resolve(db, rt, user, uuid.UUID(item_id), resolution, reason)
+        elif what == "reviews":
+            await reviews.hide(db, rt, user, uuid.UUID(item_id), reason)
         else:
             raise InvalidInput("unknown_action", "That is not something operators can do.")
     except DomainError as exc:

@@ -25,11 +25,18 @@ LEGAL = {
     (Status.AWAITING_PAYMENT, Event.CANCEL): Status.CANCELLED,
     (Status.AWAITING_PAYMENT, Event.EXPIRE): Status.EXPIRED,
     (Status.PAID, Event.MEETING_CREATED): Status.SCHEDULED,
-    (Status.PAID, Event.NOTES_RECEIVED): Status.COMPLETED,
     (Status.PAID, Event.CANCEL): Status.CANCELLED,
-    (Status.SCHEDULED, Event.NOTES_RECEIVED): Status.COMPLETED,
     (Status.SCHEDULED, Event.CANCEL): Status.CANCELLED,
 }
+AFTER = (Status.COMPLETED, Status.TUTOR_NO_SHOW, Status.STUDENT_NO_SHOW, Status.DISPUTED,
+         Status.UNRESOLVED)
+# After its end a paid or scheduled lesson takes an outcome, which later evidence may revise
+# until it is settled (settlement is recorded beside the status, not in it).
+OUTCOME_OF = {Event.LESSON_HELD: Status.COMPLETED, Event.TUTOR_ABSENT: Status.TUTOR_NO_SHOW,
+              Event.STUDENT_ABSENT: Status.STUDENT_NO_SHOW, Event.DISPUTE: Status.DISPUTED,
+              Event.NO_EVIDENCE: Status.UNRESOLVED}
+LEGAL |= {(start, event): target for start in (Status.PAID, Status.SCHEDULED, *AFTER)
+          for event, target in OUTCOME_OF.items()}
 
 
 @pytest.mark.parametrize(("status", "event"), list(product(Status, Event)))

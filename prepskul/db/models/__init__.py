@@ -1,25 +1,35 @@
 """Tables, one module per concern. Importing this package registers them all."""
 
+from prepskul.db.models.audit import AuditEntry
 from prepskul.db.models.feed import ChangeEvent
+from prepskul.db.models.flags import TranscriptFlag
 from prepskul.db.models.inbox import WebhookEvent
 from prepskul.db.models.jobs import Job
 from prepskul.db.models.notifications import Notification
+from prepskul.db.models.outcomes import LessonOutcome, LessonReport, SessionJoin
 from prepskul.db.models.payments import Payment
 from prepskul.db.models.people import ParentLink, Profile
 from prepskul.db.models.recordings import ActionItem, Recording
 from prepskul.db.models.registrations import FathomWebhook
+from prepskul.db.models.reviews import Review
 from prepskul.db.models.sessions import TutoringSession
 
 __all__ = [
     "ActionItem",
+    "AuditEntry",
     "ChangeEvent",
     "FathomWebhook",
     "Job",
+    "LessonOutcome",
+    "LessonReport",
     "Notification",
     "ParentLink",
     "Payment",
     "Profile",
     "Recording",
+    "Review",
+    "SessionJoin",
+    "TranscriptFlag",
     "TutoringSession",
     "WebhookEvent",
 ]
