@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 from fastapi import FastAPI, Request, Response
 
-from prepskul.api.app import NO_TELEMETRY
+from prepskul.app import NO_TELEMETRY
 from prepskul.db.engine import connect_args, plain_dsn
 
 pool: asyncpg.Pool | None = None

@@ -60,10 +60,11 @@ def _runtime(settings: Settings, *, migrate_embedded: bool = True) -> Iterator[R
 
 
 async def _serve(rt: Runtime, host: str, port: int, *, run_worker: bool) -> None:
-    from prepskul.api.app import create_app
+    from prepskul.app import create_app
+    from prepskul.http_server import server_config
 
-    config = uvicorn.Config(create_app(rt, run_worker=run_worker), host=host, port=port,
-                            log_config=None, access_log=False, proxy_headers=True)
+    config = server_config(create_app(rt, run_worker=run_worker), rt.settings, host=host,
+                           port=port)
     gc.freeze()  # the app and its routes, too (see `_run`)
     try:
         await uvicorn.Server(config).serve()

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     confirm_window_hours: int = Field(72, ge=1)
     max_body_bytes: int = 5 * 1024 * 1024  # webhooks (a long transcript fits many times)
     max_api_body_bytes: int = 256 * 1024  # everything else
+    # A request's line and headers: a Supabase token and our cookies take ~2 KB.
+    max_header_bytes: int = 32 * 1024
+    header_timeout_seconds: float = 10.0  # to receive them (slow-loris)
+    # Hostile traffic (docs/security.md).
+    sse_max_streams_per_person: int = 5
+    metrics_token: str | None = None  # /metrics wants `Authorization: Bearer <it>`
+    api_docs: bool | None = None  # /docs and /redoc; default: on in the sandbox only
     provider_timeout_seconds: float = 15.0
     meet_poll_base_seconds: float = 0.1  # pending conference: re-read at once, then 0.1, 0.2, … s
 

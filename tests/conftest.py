@@ -21,13 +21,14 @@ import httpx
 import pytest
 import uvicorn
 
-from prepskul.api.app import create_app
 from prepskul.api.auth import mint_token
+from prepskul.app import create_app
 from prepskul.clock import ManualClock
 from prepskul.config import Settings, load_settings
 from prepskul.db import migrate
 from prepskul.db.embedded import EmbeddedPostgres
 from prepskul.db.engine import plain_dsn
+from prepskul.http_server import server_config
 from prepskul.jobs.registry import build_worker
 from prepskul.jobs.worker import Worker
 from prepskul.runtime import Runtime, build_runtime
@@ -162,19 +163,25 @@ async def rt(settings: Settings, database_url: str, clock: ManualClock) -> Async
     await runtime.close()
 
 
-@pytest.fixture(scope="session")
-async def server(rt: Runtime, port: int) -> AsyncIterator[Any]:
-    """Our app with the fakes mounted, served by uvicorn on loopback (real HTTP both ways)."""
-    app = create_app(rt, mount_fakes=True)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, lifespan="on")
-    srv = uvicorn.Server(config)
+@contextlib.asynccontextmanager
+async def serving(app: Any, settings: Settings, port: int) -> AsyncIterator[Any]:
+    """An app served on loopback as `serve` serves it, in this process."""
+    srv = uvicorn.Server(server_config(app, settings, host="127.0.0.1", port=port))
     task = asyncio.create_task(srv.serve())
     while not srv.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
         await asyncio.sleep(0.02)
-    yield app
-    srv.should_exit = True
-    await task
+    try:
+        yield app
+    finally:
+        srv.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+async def server(rt: Runtime, port: int) -> AsyncIterator[Any]:
+    """Our app with the fakes mounted, served on loopback (real HTTP both ways)."""
+    async with serving(create_app(rt, mount_fakes=True), rt.settings, port) as app:
+        yield app
 
 
 @pytest.fixture

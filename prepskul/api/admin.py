@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from prepskul.api.after_lesson import OutcomeOut, ReviewOut
 from prepskul.api.deps import DB, Admin, RuntimeDep
 from prepskul.api.schemas import FromRow, PaymentOut, SessionOut
+from prepskul.domain.flags import FlagStatus
 from prepskul.domain.outcome import Outcome
 from prepskul.services import flags, operations, outcomes, recordings, reviews
 
@@ -158,8 +159,8 @@ async def decide(session_id: uuid.UUID, body: DecisionIn, db: DB, rt: RuntimeDep
 
 
 @router.get("/flags", response_model=list[FlagOut])
-async def transcript_flags(db: DB, _: Admin, status: Literal["open", "dismissed", "actioned"]
-                           = "open", limit: Limit = 200) -> list[FlagOut]:
+async def transcript_flags(db: DB, _: Admin, status: FlagStatus = FlagStatus.OPEN,
+                           limit: Limit = 200) -> list[FlagOut]:
     return [FlagOut.model_validate(f) for f in await flags.queue(db, status=status, limit=limit)]
 
 

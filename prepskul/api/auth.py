@@ -7,6 +7,9 @@ database role and is ignored.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 import secrets
 import time
 import uuid
@@ -15,11 +18,14 @@ from typing import Any
 
 import httpx
 import jwt
+from jwt.types import Options
 
+from prepskul import logs
 from prepskul.config import Settings
 from prepskul.domain.people import Identity, Role, parse_role
 
 AUDIENCE = "authenticated"
+log = logging.getLogger(__name__)
 
 
 class AuthError(Exception):
@@ -37,6 +43,11 @@ def sandbox_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+class AuthUnavailable(Exception):
+    """The project's signing keys cannot be fetched and no cached key fits the token (503:
+    the caller did nothing wrong and may retry)."""
+
+
 class TokenVerifier:
     JWKS_TTL = 600.0
 
@@ -50,17 +61,24 @@ class TokenVerifier:
         if not self._secret and not self._jwks_url and settings.is_sandbox:
             self._secret = sandbox_secret(settings.data_dir)
         self._keys: dict[str, jwt.PyJWK] = {}
-        self._fetched_at = 0.0
+        self._fetched_at = -math.inf  # last successful fetch
+        self._tried_at = -math.inf  # last attempt, successful or not
+        self._unreachable = False  # the last attempt failed
+        self._fetching = asyncio.Lock()
 
     async def verify(self, token: str) -> Identity:
         try:
             header = jwt.get_unverified_header(token)
             alg = header.get("alg")
+            # A token without `exp` would be valid forever: Supabase always sets one.
+            checks: Options = {"require": ["exp"]}
             if alg == "HS256" and self._secret:
-                payload = jwt.decode(token, self._secret, algorithms=["HS256"], audience=AUDIENCE)
+                payload = jwt.decode(token, self._secret, algorithms=["HS256"],
+                                     audience=AUDIENCE, options=checks)
             elif alg in ("ES256", "RS256") and self._jwks_url:
                 key = await self._key(header.get("kid"))
-                payload = jwt.decode(token, key, algorithms=[alg], audience=AUDIENCE)
+                payload = jwt.decode(token, key, algorithms=[alg], audience=AUDIENCE,
+                                     options=checks)
             else:
                 raise AuthError(f"tokens signed with {alg} are not accepted here")
         except jwt.ExpiredSignatureError:
@@ -69,24 +87,39 @@ class TokenVerifier:
             raise AuthError(f"the token is not valid: {exc}") from None
         return _claims(payload)
 
-    async def _key(self, kid: str | None) -> jwt.PyJWK:
+    async def _key(self, kid: object) -> jwt.PyJWK:
+        if not isinstance(kid, str):
+            raise AuthError("the token names no signing key ('kid')")
         stale = time.monotonic() - self._fetched_at > self.JWKS_TTL
         if kid not in self._keys or stale:
             await self._refresh()
-        if kid not in self._keys:
-            raise AuthError("the token was signed by a key this project does not publish")
-        return self._keys[kid]
+        if kid in self._keys:
+            return self._keys[kid]  # a cached key still verifies while the JWKS is down
+        if self._unreachable:
+            raise AuthUnavailable("Sign-in keys cannot be checked right now; try again "
+                                  "in a minute.")
+        raise AuthError("the token was signed by a key this project does not publish")
 
     async def _refresh(self) -> None:
+        """At most one fetch per `refetch_pause`, failed or not: a flood of tokens with
+        unknown kids (or a JWKS that is down) must not become a flood of fetches."""
         assert self._jwks_url
-        # A flood of tokens with unknown kids must not become a flood of JWKS fetches.
-        if time.monotonic() - self._fetched_at < self._refetch_pause and self._keys:
-            return
-        response = await self._http.get(self._jwks_url)
-        response.raise_for_status()
-        keys = response.json().get("keys", [])
-        self._keys = {k["kid"]: jwt.PyJWK(k) for k in keys if "kid" in k}
-        self._fetched_at = time.monotonic()
+        async with self._fetching:
+            if time.monotonic() - self._tried_at < self._refetch_pause:
+                return
+            self._tried_at = time.monotonic()
+            try:
+                response = await self._http.get(self._jwks_url, timeout=5)
+                response.raise_for_status()
+                keys = {k["kid"]: jwt.PyJWK(k) for k in response.json().get("keys", [])
+                        if isinstance(k, dict) and "kid" in k}
+            except (httpx.HTTPError, ValueError, TypeError, AttributeError,
+                    jwt.PyJWTError) as exc:
+                self._unreachable = True
+                log.warning("JWKS unavailable (%s); keeping %d cached keys",
+                            logs.describe(exc), len(self._keys))
+                return
+            self._keys, self._fetched_at, self._unreachable = keys, time.monotonic(), False
 
 
 def _claims(payload: dict[str, Any]) -> Identity:

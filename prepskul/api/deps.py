@@ -9,13 +9,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from prepskul.api import csrf
 from prepskul.api.auth import AuthError, TokenVerifier
 from prepskul.db.models import Profile
 from prepskul.domain.errors import NotAllowed
 from prepskul.domain.people import Role
 from prepskul.runtime import Runtime
 from prepskul.services.people import profile_for
-from prepskul.web import csrf
 
 bearer = HTTPBearer(auto_error=False)
 SESSION_COOKIE = "prepskul_token"
@@ -59,7 +59,7 @@ async def identify(request: Request, db: AsyncSession, token: str | None) -> Pro
 
 
 async def admin_user(user: Annotated[Profile, Depends(current_user)]) -> Profile:
-    if user.role != Role.ADMIN.value:
+    if user.role != Role.ADMIN:
         raise NotAllowed("admin_only", "Only operators can do this.")
     return user
 

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from prepskul.api.auth import AuthError
+from prepskul.api.auth import AuthError, AuthUnavailable
 from prepskul.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,12 @@ def install(app: FastAPI) -> None:
     async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
         response = problem(401, "unauthenticated", str(exc))
         response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(AuthUnavailable)
+    async def auth_unavailable(_: Request, exc: AuthUnavailable) -> JSONResponse:
+        response = problem(503, "auth_unavailable", str(exc))
+        response.headers["Retry-After"] = "30"
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from prepskul.api.deps import RuntimeDep, User
+from prepskul.domain.errors import InvalidInput
 from prepskul.services import live
 
 router = APIRouter(prefix="/api", tags=["live"])
@@ -26,11 +27,13 @@ async def events(
     connection (EventSource cannot send headers), `?last_event_id=` with the id the page was
     rendered at. Comments every 15 s keep proxies from closing an idle stream."""
     hub: live.Hub = request.app.state.hub
-    subscriber = hub.subscribe(user)  # before the replay, so nothing falls in between
-    resume = last_event_id or after
-    after_id = int(resume) if resume and resume.isdigit() else None
+    after_id = _resume_point(last_event_id or after)
 
     async def stream() -> AsyncIterator[Any]:
+        # Subscribed only once the stream runs: a request refused above, or a client gone
+        # before its answer started, never counts (a generator never started never cleans
+        # up). Before the replay, so nothing falls in between.
+        subscriber = hub.subscribe(user)
         try:
             replayed: set[int] = set()
             if after_id is not None:
@@ -51,3 +54,13 @@ async def events(
             hub.unsubscribe(subscriber)
 
     return EventSourceResponse(stream(), ping=HEARTBEAT_SECONDS)
+
+
+def _resume_point(value: str | None) -> int | None:
+    """The event id to resume after; a value that is not one is refused, not guessed."""
+    if value is None or value == "":
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        raise InvalidInput("invalid_last_event_id",
+                           "Last-Event-ID must be the id of an event this stream sent.")
+    return int(value)

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import logging
+import math
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from prepskul import metrics
+from prepskul import logs, metrics
 from prepskul.api.deps import RuntimeDep
 from prepskul.api.errors import problem
+from prepskul.config import Settings
 from prepskul.db.migrate import current_revision, head_revision
+from prepskul.runtime import Runtime
 
 router = APIRouter(tags=["ops"])
+log = logging.getLogger(__name__)
 
 
 @router.get("/healthz")
@@ -35,30 +44,82 @@ async def readyz(rt: RuntimeDep) -> Response | dict[str, str]:
 
 
 @router.get("/metrics")
-async def prometheus(rt: RuntimeDep) -> Response:
+async def prometheus(rt: RuntimeDep, authorization: Annotated[str, Header()] = "") -> Response:
+    """Prometheus text. With `METRICS_TOKEN` set, only for `Authorization: Bearer <it>`;
+    production without one keeps it closed (queue depths and counts are for operators)."""
+    refusal = _metrics_refusal(rt.settings, authorization)
+    if refusal is not None:
+        return refusal
     try:
-        async with rt.sessions() as db:
-            for status in ("queued", "running", "done", "dead"):
-                metrics.JOBS.labels(status).set(0)
-            for status, n in await db.execute(
-                text("SELECT status, count(*) FROM prepskul.jobs GROUP BY status")
-            ):
-                metrics.JOBS.labels(status).set(n)
-            oldest = await db.scalar(text(
-                "SELECT coalesce(extract(epoch FROM now() - min(run_at)), 0) FROM prepskul.jobs"
-                " WHERE status = 'queued' AND run_at <= now()"
-            ))
-            metrics.OLDEST_QUEUED.set(float(oldest or 0))
-            for provider, state, n in await db.execute(text(
-                "SELECT provider, state, count(*) FROM prepskul.webhook_events"
-                " GROUP BY provider, state"
-            )):
-                metrics.INBOX.labels(provider, state).set(n)
-            for what, sql in ATTENTION_QUERIES.items():
-                metrics.ATTENTION.labels(what).set(await db.scalar(text(sql)) or 0)
-    except Exception:  # metrics must answer even when the database does not
-        pass
+        readings = await _read_database(rt)
+    except Exception as exc:  # answer anyway, saying the database is down: never "empty"
+        log.warning("metrics: the database does not answer (%s)", logs.describe(exc))
+        readings = None
+    _publish(readings)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _metrics_refusal(settings: Settings, authorization: str) -> Response | None:
+    expected = settings.metrics_token
+    if expected is None:
+        if settings.is_sandbox:
+            return None
+        return problem(403, "metrics_token_unset",
+                       "Set METRICS_TOKEN and scrape with it as a Bearer token.")
+    scheme, _, given = authorization.partition(" ")
+    if scheme.lower() == "bearer" and secrets.compare_digest(given.encode(), expected.encode()):
+        return None
+    response = problem(401, "metrics_token_required",
+                       "Send 'Authorization: Bearer <METRICS_TOKEN>'.")
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@dataclass
+class _Readings:
+    jobs: dict[str, int]
+    oldest_queued: float
+    inbox: dict[tuple[str, str], int]
+    attention: dict[str, int]
+
+
+async def _read_database(rt: Runtime) -> _Readings:
+    """Everything the gauges show, read first: a failure half way publishes nothing."""
+    async with rt.sessions() as db:
+        jobs = dict.fromkeys(("queued", "running", "done", "dead"), 0)
+        for status, n in await db.execute(
+            text("SELECT status, count(*) FROM prepskul.jobs GROUP BY status")
+        ):
+            jobs[status] = n
+        oldest = await db.scalar(text(
+            "SELECT coalesce(extract(epoch FROM now() - min(run_at)), 0) FROM prepskul.jobs"
+            " WHERE status = 'queued' AND run_at <= now()"
+        ))
+        inbox = {(provider, state): n for provider, state, n in await db.execute(text(
+            "SELECT provider, state, count(*) FROM prepskul.webhook_events"
+            " GROUP BY provider, state"
+        ))}
+        attention = {what: await db.scalar(text(sql)) or 0
+                     for what, sql in ATTENTION_QUERIES.items()}
+    return _Readings(jobs, float(oldest or 0), inbox, attention)
+
+
+def _publish(readings: _Readings | None) -> None:
+    """Set the gauges; without readings, `prepskul_database_up 0` and no queue figures at
+    all (a zero would read as "nothing waiting")."""
+    for family in (metrics.JOBS, metrics.INBOX, metrics.ATTENTION):
+        family.clear()
+    metrics.DATABASE_UP.set(0 if readings is None else 1)
+    if readings is None:
+        metrics.OLDEST_QUEUED.set(math.nan)
+        return
+    for status, n in readings.jobs.items():
+        metrics.JOBS.labels(status).set(n)
+    metrics.OLDEST_QUEUED.set(readings.oldest_queued)
+    for (provider, state), n in readings.inbox.items():
+        metrics.INBOX.labels(provider, state).set(n)
+    for what, n in readings.attention.items():
+        metrics.ATTENTION.labels(what).set(n)
 
 
 ATTENTION_QUERIES = {

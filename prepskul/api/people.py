@@ -11,8 +11,8 @@ from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import ProfileIn, ProfileOut, TutorOut
 from prepskul.domain.pricing import Kind
 from prepskul.services import people, reviews
-from prepskul.services.sessions import quote as quote_price
-from prepskul.services.sessions import trial_prices
+from prepskul.services.booking import quote as quote_price
+from prepskul.services.booking import trial_prices
 
 router = APIRouter(prefix="/api", tags=["people"])
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import BookingIn, ReasonIn, RescheduleIn, SessionOut, SessionPage
 from prepskul.db.models import Payment, TutoringSession
-from prepskul.services import sessions as svc
+from prepskul.services import booking
 from prepskul.services.access import session_for
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -32,7 +32,7 @@ async def shaped(db: AsyncSession, session: TutoringSession) -> SessionOut:
 
 @router.post("", status_code=201, response_model=SessionOut)
 async def book(body: BookingIn, db: DB, rt: RuntimeDep, user: User) -> SessionOut:
-    session = await svc.book(db, rt, user, svc.BookingRequest(**body.model_dump()))
+    session = await booking.book(db, rt, user, booking.BookingRequest(**body.model_dump()))
     return await shaped(db, session)
 
 
@@ -45,7 +45,7 @@ async def list_sessions(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> SessionPage:
-    rows, next_cursor = await svc.list_sessions(
+    rows, next_cursor = await booking.list_sessions(
         db, user, status=status, starts_after=starts_after, starts_before=starts_before,
         cursor=cursor, limit=limit,
     )
@@ -59,26 +59,26 @@ async def get_session(session_id: uuid.UUID, db: DB, user: User) -> SessionOut:
 
 @router.post("/{session_id}/approve", response_model=SessionOut)
 async def approve(session_id: uuid.UUID, db: DB, rt: RuntimeDep, user: User) -> SessionOut:
-    return await shaped(db, await svc.approve(db, rt, user, session_id))
+    return await shaped(db, await booking.approve(db, rt, user, session_id))
 
 
 @router.post("/{session_id}/decline", response_model=SessionOut)
 async def decline(
     session_id: uuid.UUID, body: ReasonIn, db: DB, rt: RuntimeDep, user: User
 ) -> SessionOut:
-    return await shaped(db, await svc.decline(db, rt, user, session_id, body.reason))
+    return await shaped(db, await booking.decline(db, rt, user, session_id, body.reason))
 
 
 @router.post("/{session_id}/cancel", response_model=SessionOut)
 async def cancel(
     session_id: uuid.UUID, body: ReasonIn, db: DB, rt: RuntimeDep, user: User
 ) -> SessionOut:
-    return await shaped(db, await svc.cancel(db, rt, user, session_id, body.reason))
+    return await shaped(db, await booking.cancel(db, rt, user, session_id, body.reason))
 
 
 @router.post("/{session_id}/reschedule", response_model=SessionOut)
 async def reschedule(
     session_id: uuid.UUID, body: RescheduleIn, db: DB, rt: RuntimeDep, user: User
 ) -> SessionOut:
-    session = await svc.reschedule(db, rt, user, session_id, body.starts_at, body.minutes)
+    session = await booking.reschedule(db, rt, user, session_id, body.starts_at, body.minutes)
     return await shaped(db, session)

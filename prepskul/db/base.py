@@ -4,8 +4,9 @@ database we never touch `public` or `auth`."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, Enum, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SCHEMA = "prepskul"
@@ -31,3 +32,12 @@ def updated_at() -> Mapped[datetime]:
     return mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
     )
+
+
+def enum_type(enum: type[StrEnum], length: int) -> Enum:
+    """A column of one of our enums, stored as its value in a VARCHAR (no database enum type
+    and no CHECK to migrate when a member is added): code reads and writes members, never
+    strings; a row holding a value the enum lacks fails loudly when loaded."""
+    return Enum(enum, native_enum=False, create_constraint=False, length=length,
+                values_callable=lambda members: [m.value for m in members],
+                validate_strings=True)

@@ -49,6 +49,8 @@ def make_engine(url: str, *, pool_size: int = 10, pool_mode: str = "direct") -> 
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        # An error's text must never carry a row's values (emails, transcripts) into a log.
+        hide_parameters=True,
         connect_args=args,
     )
 

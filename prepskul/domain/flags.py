@@ -9,10 +9,17 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from prepskul.domain.flag_rules import RULES, Rule
 
 EXCERPT_AROUND = 60
+
+
+class FlagStatus(StrEnum):
+    OPEN = "open"
+    DISMISSED = "dismissed"  # a false alarm
+    ACTIONED = "actioned"
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,14 @@ class Side(StrEnum):
     LEARNER = "learner"
 
 
+class Settlement(StrEnum):
+    """How an outcome became final."""
+
+    CONFIRMED = "confirmed"
+    SILENCE = "silence"
+    OPERATOR = "operator"
+
+
 @dataclass(frozen=True)
 class JoinWindow:
     """The Join button works from `opens_before` the start until the end; a join later than

@@ -5,8 +5,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from prepskul.domain.lifecycle import Status
+
+
+class PaymentStatus(StrEnum):
+    """A payment's status is only ever what Fapshi's payment-status API said: these are
+    Fapshi's own words, kept as they are."""
+
+    CREATED = "CREATED"
+    PENDING = "PENDING"
+    SUCCESSFUL = "SUCCESSFUL"
+    FAILED = "FAILED"
+    EXPIRED = "EXPIRED"
+
+
+# Statuses in which a payment can still be paid: one such attempt per session at a time.
+OPEN_PAYMENT = frozenset({PaymentStatus.CREATED, PaymentStatus.PENDING})
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,1 @@
-"""The durable queue and one handler per job kind."""
+"""The worker and one thin handler per job kind (the queue itself is `prepskul.queue`)."""

@@ -4,41 +4,42 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from prepskul.jobs import meetings, notify, outcomes, payments, recordings
+from prepskul.jobs import meetings, notifications, outcomes, payments, recordings, retention
 from prepskul.jobs.worker import Handler, Schedule, Worker
+from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 
 
-def handlers() -> dict[str, Handler]:
+def handlers() -> dict[JobKind, Handler]:
     return {
-        "send_email": notify.send_email,
-        "send_push": notify.send_push,
-        "send_reminders": notify.send_reminders,
-        "purge_change_log": notify.purge_change_log,
-        "process_fapshi_webhook": payments.process_fapshi_webhook,
-        "reconcile_payments": payments.reconcile_payments,
-        "expire_payment": payments.expire_payment,
-        "expire_stale_sessions": payments.expire_stale_sessions,
-        "create_meeting": meetings.create_meeting,
-        "update_meeting": meetings.update_meeting,
-        "cancel_meeting": meetings.cancel_meeting,
-        "process_fathom_webhook": recordings.process_fathom_webhook,
-        "mark_missing_recordings": recordings.mark_missing_recordings,
-        "decide_outcomes": outcomes.decide_outcomes,
-        "settle_silent_outcomes": outcomes.settle_silent_outcomes,
+        JobKind.SEND_EMAIL: notifications.send_email,
+        JobKind.SEND_PUSH: notifications.send_push,
+        JobKind.SEND_REMINDERS: notifications.send_reminders,
+        JobKind.PURGE_CHANGE_LOG: retention.purge_change_log,
+        JobKind.PROCESS_FAPSHI_WEBHOOK: payments.process_fapshi_webhook,
+        JobKind.RECONCILE_PAYMENTS: payments.reconcile_payments,
+        JobKind.EXPIRE_PAYMENT: payments.expire_payment,
+        JobKind.EXPIRE_STALE_SESSIONS: payments.expire_stale_sessions,
+        JobKind.CREATE_MEETING: meetings.create_meeting,
+        JobKind.UPDATE_MEETING: meetings.update_meeting,
+        JobKind.CANCEL_MEETING: meetings.cancel_meeting,
+        JobKind.PROCESS_FATHOM_WEBHOOK: recordings.process_fathom_webhook,
+        JobKind.MARK_MISSING_RECORDINGS: recordings.mark_missing_recordings,
+        JobKind.DECIDE_OUTCOMES: outcomes.decide_outcomes,
+        JobKind.SETTLE_SILENT_OUTCOMES: outcomes.settle_silent_outcomes,
     }
 
 
 def schedules(rt: Runtime) -> list[Schedule]:
     # Reconciliation runs often; each transaction's own backoff decides whether it is asked.
     return [
-        Schedule("reconcile_payments", timedelta(seconds=30)),
-        Schedule("expire_stale_sessions", timedelta(minutes=5)),
-        Schedule("mark_missing_recordings", timedelta(minutes=15)),
-        Schedule("send_reminders", timedelta(minutes=1)),
-        Schedule("purge_change_log", timedelta(hours=1)),
-        Schedule("decide_outcomes", timedelta(minutes=5)),
-        Schedule("settle_silent_outcomes", timedelta(minutes=15)),
+        Schedule(JobKind.RECONCILE_PAYMENTS, timedelta(seconds=30)),
+        Schedule(JobKind.EXPIRE_STALE_SESSIONS, timedelta(minutes=5)),
+        Schedule(JobKind.MARK_MISSING_RECORDINGS, timedelta(minutes=15)),
+        Schedule(JobKind.SEND_REMINDERS, timedelta(minutes=1)),
+        Schedule(JobKind.PURGE_CHANGE_LOG, timedelta(hours=1)),
+        Schedule(JobKind.DECIDE_OUTCOMES, timedelta(minutes=5)),
+        Schedule(JobKind.SETTLE_SILENT_OUTCOMES, timedelta(minutes=15)),
     ]
 
 

@@ -21,9 +21,10 @@ from typing import Any
 import asyncpg
 
 from prepskul import logs
-from prepskul.jobs import queue
-from prepskul.jobs.errors import GiveUp, RetryLater
 from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
+from prepskul.queue import store
+from prepskul.queue.errors import GiveUp, RetryLater
+from prepskul.queue.kinds import JobKind, JobStatus
 from prepskul.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class JobContext:
     rt: Runtime
-    job: queue.ClaimedJob
+    job: store.ClaimedJob
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
@@ -42,14 +43,14 @@ Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
 class Schedule:
     """A periodic job: enqueued once per `every` window, whatever the number of workers."""
 
-    kind: str
+    kind: JobKind
     every: timedelta
 
 
 @dataclass
 class Worker:
     rt: Runtime
-    handlers: dict[str, Handler]
+    handlers: dict[JobKind, Handler]
     schedules: Sequence[Schedule] = ()
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     lease: timedelta = timedelta(seconds=90)
@@ -57,9 +58,9 @@ class Worker:
     poll: float = 1.0
     concurrency: int = 32  # jobs in flight at once in `run` (they mostly wait on providers)
 
-    async def _claim(self, limit: int) -> list[queue.ClaimedJob]:
+    async def _claim(self, limit: int) -> list[store.ClaimedJob]:
         async with self.rt.sessions.begin() as db:
-            return await queue.claim(db, worker=self.name, now=self.rt.clock.now(),
+            return await store.claim(db, worker=self.name, now=self.rt.clock.now(),
                                      lease=self.lease, limit=limit)
 
     async def run_once(self) -> int:
@@ -86,7 +87,7 @@ class Worker:
         async with self.rt.sessions.begin() as db:
             for schedule in self.schedules:
                 window = int(now.timestamp() // schedule.every.total_seconds())
-                await queue.enqueue(
+                await store.enqueue(
                     db, schedule.kind, {}, now=now, dedupe_key=f"{schedule.kind}@{window}",
                     max_attempts=1,
                 )
@@ -143,7 +144,7 @@ class Worker:
             log.warning("LISTEN unavailable (%s); polling every %ss", exc, self.poll)
             return None
 
-    async def _run(self, job: queue.ClaimedJob) -> None:
+    async def _run(self, job: store.ClaimedJob) -> None:
         # Every log line of this job carries its id (and session), across processes.
         subject = job.payload.get("session_id") or job.payload.get("event_id") or ""
         token = logs.request_id.set(f"job-{job.id}{f':{subject}' if subject else ''}")
@@ -152,12 +153,10 @@ class Worker:
         finally:
             logs.request_id.reset(token)
 
-    async def _attempt(self, job: queue.ClaimedJob) -> None:
+    async def _attempt(self, job: store.ClaimedJob) -> None:
         outcome: dict[str, Any] = {}
         try:
-            handler = self.handlers.get(job.kind)
-            if handler is None:
-                raise GiveUp(f"no handler for job kind '{job.kind}'")
+            handler = self._handler_for(job.kind)
             if job.attempts > job.max_attempts:
                 raise GiveUp("every attempt was cut short (worker stopped or timed out)")
             timeout = self.lease.total_seconds() - 5
@@ -174,14 +173,21 @@ class Worker:
         now = self.rt.clock.now()
         async with self.rt.sessions.begin() as db:
             if not outcome:
-                await queue.complete(db, job, worker=self.name, now=now)
+                await store.complete(db, job, worker=self.name, now=now)
                 log.info("job %s (%s) done on attempt %d", job.id, job.kind, job.attempts)
                 return
-            status = await queue.fail(db, job, worker=self.name, now=now, **outcome)
-        level = logging.ERROR if status == "dead" else logging.WARNING
+            status = await store.fail(db, job, worker=self.name, now=now, **outcome)
+        level = logging.ERROR if status is JobStatus.DEAD else logging.WARNING
         log.log(level, "job %s (%s) attempt %d → %s: %s", job.id, job.kind, job.attempts,
                 status, outcome["error"])
 
+    def _handler_for(self, kind: str) -> Handler:
+        try:
+            return self.handlers[JobKind(kind)]
+        except (ValueError, KeyError):  # a row older (or newer) than this code
+            raise GiveUp(f"no handler for job kind '{kind}'") from None
+
 
 def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    """Kept on the job row and logged: ids and kinds, never the data that failed."""
+    return logs.describe(exc)

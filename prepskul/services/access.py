@@ -13,7 +13,7 @@ from prepskul.domain.people import Role
 
 
 def visible_to(profile: Profile) -> ColumnElement[bool]:
-    if profile.role == Role.ADMIN.value:
+    if profile.role == Role.ADMIN:
         return true()
     me = profile.id
     children = select(ParentLink.student_id).where(ParentLink.parent_id == me)

@@ -54,7 +54,7 @@ async def seed_demo(db: AsyncSession) -> None:
     for u in DEMO_USERS:
         await db.execute(
             insert(Profile).values(
-                id=u.id, role=u.role.value, full_name=u.name, email=u.email, language=u.language,
+                id=u.id, role=u.role, full_name=u.name, email=u.email, language=u.language,
                 subjects=list(u.subjects), hourly_rate_xaf=u.hourly_rate_xaf,
                 requires_approval=u.requires_approval,
             ).on_conflict_do_nothing(index_elements=["id"])

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Profile, Recording, TranscriptFlag, TutoringSession
 from prepskul.domain.errors import Conflict, InvalidInput, NotFound
-from prepskul.domain.flags import Line, scan
+from prepskul.domain.flags import FlagStatus, Line, scan
 from prepskul.runtime import Runtime
 from prepskul.services import audit
 
-RESOLUTIONS = ("dismissed", "actioned")
+RESOLUTIONS = (FlagStatus.DISMISSED, FlagStatus.ACTIONED)
 
 
 def transcript_lines(transcript: list[dict[str, Any]]) -> list[Line]:
@@ -43,29 +43,29 @@ async def scan_recording(db: AsyncSession, recording: Recording, session: Tutori
         {"session_id": session.id, "recording_id": recording.id, "line_index": f.line.index,
          "rule": f.rule, "why": f.why, "excerpt": f.excerpt, "speaker": f.line.speaker,
          "speaker_email": f.line.speaker_email, "timestamp": f.line.timestamp,
-         "status": "open"} for f in found
+         "status": FlagStatus.OPEN} for f in found
     ]).on_conflict_do_nothing())
     return len(found)
 
 
-async def queue(db: AsyncSession, *, status: str = "open", limit: int = 200
+async def queue(db: AsyncSession, *, status: FlagStatus = FlagStatus.OPEN, limit: int = 200
                 ) -> list[TranscriptFlag]:
     return list((await db.scalars(select(TranscriptFlag).where(TranscriptFlag.status == status)
                                   .order_by(TranscriptFlag.created_at).limit(limit))).all())
 
 
 async def resolve(db: AsyncSession, rt: Runtime, operator: Profile, flag_id: uuid.UUID,
-                  resolution: str, note: str) -> TranscriptFlag:
+                  resolution: FlagStatus | str, note: str) -> TranscriptFlag:
     """Close a flag as dismissed (a false alarm) or actioned, with a note (audited)."""
     if resolution not in RESOLUTIONS:
         raise InvalidInput("invalid_resolution", "Resolve a flag as dismissed or actioned.")
     flag = await db.get(TranscriptFlag, flag_id, with_for_update=True)
     if flag is None:
         raise NotFound("flag_not_found", "There is no transcript flag with that id.")
-    if flag.status != "open":
+    if flag.status != FlagStatus.OPEN:
         raise Conflict("flag_resolved", "This flag is already resolved.")
     await audit.record(db, operator, f"flag.{resolution}", "transcript_flag", flag.id, note,
                        session_id=str(flag.session_id), rule=flag.rule)
-    flag.status, flag.resolution_note = resolution, note.strip()
+    flag.status, flag.resolution_note = FlagStatus(resolution), note.strip()
     flag.resolved_at, flag.resolved_by_id = rt.clock.now(), operator.id
     return flag

@@ -1,5 +1,6 @@
 """Group commit for the webhook inbox: deliveries that arrive together are stored together —
-one statement (their inbox rows and their processing jobs), one commit — and each sender is
+one statement (their inbox rows and their processing jobs, as the queue store would
+enqueue them), one commit — and each sender is
 answered only once that commit is durable. Alone, a delivery waits for nobody; under a burst,
 one fsync serves many.
 
@@ -20,6 +21,8 @@ import asyncpg
 
 from prepskul import metrics
 from prepskul.db.engine import connect
+from prepskul.queue.kinds import WEBHOOK_JOBS, JobStatus
+from prepskul.queue.store import MAX_ATTEMPTS
 from prepskul.runtime import Runtime
 from prepskul.services.inbox import Delivery, sanitize
 
@@ -36,12 +39,12 @@ _STORE = """
           FROM incoming
         ON CONFLICT (provider, delivery_key) WHERE verified DO NOTHING
         RETURNING id, provider, delivery_key
-    ), queued AS (
+    ), queued AS (  -- what the queue store's enqueue writes, for many rows in one statement
         INSERT INTO prepskul.jobs (kind, payload, dedupe_key, status, attempts, max_attempts,
                                    run_at)
-        SELECT 'process_' || provider || '_webhook', jsonb_build_object('event_id', id),
-               'webhook:' || id, 'queued', 0, 8, $6::timestamptz
-          FROM stored
+        SELECT kinds.kind, jsonb_build_object('event_id', id), 'webhook:' || id, $8, 0, $9,
+               $10::timestamptz
+          FROM stored JOIN unnest($6::text[], $7::text[]) AS kinds(provider, kind) USING (provider)
         ON CONFLICT (dedupe_key) DO NOTHING
     )
     SELECT id, provider, delivery_key FROM stored
@@ -112,6 +115,10 @@ class InboxWriter:
                 [json.dumps(sanitize(p.delivery.headers)) for p in batch],
                 [p.delivery.body for p in batch],
                 [p.delivery.source_ip for p in batch],
+                list(WEBHOOK_JOBS),
+                [kind.value for kind in WEBHOOK_JOBS.values()],
+                JobStatus.QUEUED.value,
+                MAX_ATTEMPTS,
                 self.rt.clock.now(),
             )
         except Exception:

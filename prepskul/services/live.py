@@ -69,7 +69,11 @@ class Subscriber:
 class Hub:
     rt: Runtime
     queue_size: int = 256
+    # Streams one person may hold open: a sixth closes their oldest (a forgotten tab), so a
+    # token cannot hold a thousand streams and their memory.
+    max_per_person: int = 5
     subscribers: set[Subscriber] = field(default_factory=set)
+    _by_person: dict[uuid.UUID, list[Subscriber]] = field(default_factory=dict)
     _pending: list[int] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
@@ -86,14 +90,23 @@ class Hub:
             self._drop(sub)
 
     def subscribe(self, profile: Profile) -> Subscriber:
-        sub = Subscriber(profile.id, profile.role == Role.ADMIN.value,
+        sub = Subscriber(profile.id, profile.role == Role.ADMIN,
                          asyncio.Queue(maxsize=self.queue_size))
+        theirs = self._by_person.setdefault(sub.user_id, [])
+        while len(theirs) >= self.max_per_person:
+            self._drop(theirs[0])  # unsubscribes it, so `theirs` shrinks
+        theirs.append(sub)
         self.subscribers.add(sub)
         metrics.SSE_SUBSCRIBERS.set(len(self.subscribers))
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
+        theirs = self._by_person.get(sub.user_id, [])
+        if sub in theirs:
+            theirs.remove(sub)
+        if not theirs:
+            self._by_person.pop(sub.user_id, None)
         metrics.SSE_SUBSCRIBERS.set(len(self.subscribers))
 
     def dispatch(self, event: LiveEvent) -> None:
@@ -154,7 +167,7 @@ class Hub:
 async def replay(rt: Runtime, viewer: Profile, after: int, limit: int = 1000) -> list[LiveEvent]:
     """What the viewer missed since event `after` (for `Last-Event-ID`)."""
     query = select(ChangeEvent).where(ChangeEvent.id > after).order_by(ChangeEvent.id)
-    if viewer.role != Role.ADMIN.value:
+    if viewer.role != Role.ADMIN:
         query = query.where(ChangeEvent.audience.contains([viewer.id]))
     async with rt.sessions() as db:
         rows = (await db.scalars(query.limit(limit))).all()

@@ -14,14 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import Profile, TutoringSession
 from prepskul.domain.lifecycle import Event, MeetState, RecordingState, Status
 from prepskul.domain.pricing import Kind
-from prepskul.jobs import queue
-from prepskul.jobs.errors import RetryLater
 from prepskul.providers.google_calendar.models import event_body, event_id_for, when
+from prepskul.queue import store
+from prepskul.queue.errors import RetryLater
+from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, notifications
-from prepskul.services.sessions import apply
+from prepskul.services.booking import apply
 
-LIVE = (Status.PAID.value, Status.SCHEDULED.value)
+LIVE = (Status.PAID, Status.SCHEDULED)
 
 
 async def _load(db: AsyncSession, session_id: uuid.UUID) -> TutoringSession:
@@ -32,7 +33,7 @@ async def _load(db: AsyncSession, session_id: uuid.UUID) -> TutoringSession:
 
 
 def title(session: TutoringSession) -> str:
-    kind = "Trial Session" if session.kind == Kind.TRIAL.value else "Session"
+    kind = "Trial Session" if session.kind == Kind.TRIAL else "Session"
     return f"{kind}: {session.subject}"
 
 
@@ -41,7 +42,7 @@ async def create_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
         session = await db.get(TutoringSession, session_id)
         if session is None or session.status not in LIVE:
             return "session no longer needs a meeting"
-        if session.meet_state == MeetState.READY.value:
+        if session.meet_state == MeetState.READY:
             return "already has its Meet link"
         invited = (session.tutor_id, session.student_id, session.booked_by_id)
         emails = dict((await db.execute(
@@ -62,7 +63,7 @@ async def create_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
         session = await _load(db, session_id)
         session.calendar_event_id = event["id"]  # kept even while pending: a cancel finds it
         if session.status not in LIVE:  # cancelled while we were talking to Google
-            await queue.enqueue(db, "cancel_meeting", {"session_id": str(session.id)},
+            await store.enqueue(db, JobKind.CANCEL_MEETING, {"session_id": str(session.id)},
                                 now=rt.clock.now(), dedupe_key=f"cancel_meeting:{session.id}:late")
             return "the session ended meanwhile: its event is being cancelled"
         if conference.state != "pending":
@@ -77,12 +78,12 @@ async def _settle(
     if link is None:
         # No conference: operators must give the session a link; nobody is told of a
         # link that does not exist.
-        session.meet_state = MeetState.FAILED.value
+        session.meet_state = MeetState.FAILED
         await feed.record_change(db, session, "meet.failed")
         return
-    session.meet_link, session.meet_state = link, MeetState.READY.value
-    session.recording_state = RecordingState.AWAITING.value  # Fathom will join this link
-    if session.status == Status.PAID.value:
+    session.meet_link, session.meet_state = link, MeetState.READY
+    session.recording_state = RecordingState.AWAITING  # Fathom will join this link
+    if session.status == Status.PAID:
         apply(session, Event.MEETING_CREATED)
     await feed.record_change(db, session, "meet.ready")
     await notifications.notify_people(db, rt, session, "meet_ready")
@@ -92,8 +93,8 @@ async def mark_meet_failed(rt: Runtime, session_id: uuid.UUID, reason: str) -> N
     """A permanent refusal from Google: leave a visible state for operators."""
     async with rt.sessions.begin() as db:
         session = await _load(db, session_id)
-        if session.meet_state != MeetState.READY.value:
-            session.meet_state = MeetState.FAILED.value
+        if session.meet_state != MeetState.READY:
+            session.meet_state = MeetState.FAILED
             await feed.record_change(db, session, "meet.failed", reason=reason[:300])
 
 

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import ChangeEvent, Notification, Profile, TutoringSession
 from prepskul.domain.errors import NotFound
 from prepskul.domain.lifecycle import Status
-from prepskul.jobs import queue
 from prepskul.providers.fcm.client import UnregisteredToken
+from prepskul.queue import store
+from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services.access import audience
 from prepskul.services.messages import email_message, render
@@ -63,10 +64,10 @@ async def notify_people(
                            data={"notification_id": str(notification_id), "kind": kind,
                                  "title": title}))
         if rt.mailer and person.notify_email and person.email:
-            await queue.enqueue(db, "send_email", {"notification_id": str(notification_id)},
+            await store.enqueue(db, JobKind.SEND_EMAIL, {"notification_id": str(notification_id)},
                                 now=now, dedupe_key=f"email:{notification_id}")
         if rt.push and person.notify_push and person.push_token:
-            await queue.enqueue(db, "send_push", {"notification_id": str(notification_id)},
+            await store.enqueue(db, JobKind.SEND_PUSH, {"notification_id": str(notification_id)},
                                 now=now, dedupe_key=f"push:{notification_id}")
 
 
@@ -134,7 +135,7 @@ async def due_reminders(rt: Runtime) -> int:
     async with rt.sessions.begin() as db:
         for label, lead in REMINDERS.items():
             sessions = (await db.scalars(select(TutoringSession).where(
-                TutoringSession.status.in_([Status.PAID.value, Status.SCHEDULED.value]),
+                TutoringSession.status.in_([Status.PAID, Status.SCHEDULED]),
                 TutoringSession.starts_at > now,
                 TutoringSession.starts_at <= now + lead,
                 TutoringSession.created_at <= TutoringSession.starts_at - lead,

@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Job, Payment, Recording, TutoringSession, WebhookEvent
 from prepskul.domain.errors import Conflict, NotFound
-from prepskul.jobs import queue
+from prepskul.domain.lifecycle import MeetState, RecordingState
+from prepskul.queue import store
+from prepskul.queue.kinds import WEBHOOK_JOBS
 from prepskul.runtime import Runtime
 
 
@@ -31,7 +33,7 @@ async def replay_webhook(db: AsyncSession, rt: Runtime, event_id: int) -> Webhoo
         raise Conflict("rejected_webhook",
                        "This delivery failed verification; it is evidence, not work to redo.")
     event.state = "received"
-    await queue.enqueue(db, f"process_{event.provider}_webhook", {"event_id": event.id},
+    await store.enqueue(db, WEBHOOK_JOBS[event.provider], {"event_id": event.id},
                         now=rt.clock.now(),
                         dedupe_key=f"webhook:{event.id}:replay:{event.attempts}")
     return event
@@ -45,7 +47,7 @@ async def jobs(db: AsyncSession, *, status: str | None, limit: int) -> list[Job]
 
 
 async def replay_job(db: AsyncSession, rt: Runtime, job_id: int) -> None:
-    if not await queue.replay(db, job_id, now=rt.clock.now()):
+    if not await store.replay(db, job_id, now=rt.clock.now()):
         raise Conflict("not_dead", "Only a dead job can be replayed.")
 
 
@@ -62,5 +64,6 @@ async def unassigned_recordings(db: AsyncSession) -> list[Recording]:
 async def sessions_needing_attention(db: AsyncSession) -> list[TutoringSession]:
     """Paid sessions without a Meet link, and lessons whose notes never came."""
     return list((await db.scalars(select(TutoringSession).where(or_(
-        TutoringSession.meet_state == "failed", TutoringSession.recording_state == "missing",
+        TutoringSession.meet_state == MeetState.FAILED,
+        TutoringSession.recording_state == RecordingState.MISSING,
     )).order_by(TutoringSession.starts_at))).all())

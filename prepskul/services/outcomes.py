@@ -30,14 +30,23 @@ from prepskul.db.models import (
 from prepskul.domain import outcome as rules
 from prepskul.domain.errors import Conflict, InvalidInput, NotAllowed
 from prepskul.domain.lifecycle import DECIDABLE, Status
-from prepskul.domain.outcome import Evidence, JoinWindow, Outcome, Side, Spoken, Verdict
+from prepskul.domain.outcome import (
+    Evidence,
+    JoinWindow,
+    Mark,
+    Outcome,
+    Settlement,
+    Side,
+    Spoken,
+    Verdict,
+)
 from prepskul.domain.people import Role
 from prepskul.runtime import Runtime
 from prepskul.services import audit, feed, notifications, settlement
 from prepskul.services.access import learner_side, session_for
-from prepskul.services.sessions import apply
+from prepskul.services.booking import apply
 
-JOINABLE = (Status.PAID.value, Status.SCHEDULED.value)
+JOINABLE = (Status.PAID, Status.SCHEDULED)
 
 
 def join_window(rt: Runtime) -> JoinWindow:
@@ -62,7 +71,7 @@ async def join(db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid.U
         raise Conflict("no_meeting", "This session has no lesson to join.")
     now = rt.clock.now()
     join_window(rt).check(now, session.starts_at, session.ends_at)
-    db.add(SessionJoin(session_id=session.id, person_id=actor.id, side=side.value,
+    db.add(SessionJoin(session_id=session.id, person_id=actor.id, side=side,
                        joined_at=now))
     await feed.record_change(db, session, "session.joined", side=side.value)
     return session.meet_link
@@ -100,7 +109,7 @@ async def report(db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid
 
 
 async def evidence(db: AsyncSession, rt: Runtime, session: TutoringSession) -> Evidence:
-    firsts: dict[str, datetime] = {side: first for side, first in (await db.execute(
+    firsts: dict[Side, datetime] = {side: first for side, first in (await db.execute(
         select(SessionJoin.side, func.min(SessionJoin.joined_at))
         .where(SessionJoin.session_id == session.id).group_by(SessionJoin.side))).all()}
     window = join_window(rt)
@@ -113,8 +122,8 @@ async def evidence(db: AsyncSession, rt: Runtime, session: TutoringSession) -> E
                         learner=heard.get("student") == "present")
     filed = await db.get(LessonReport, session.id)
     return Evidence(
-        tutor_join=window.mark(firsts.get(Side.TUTOR.value), session.starts_at),
-        learner_join=window.mark(firsts.get(Side.LEARNER.value), session.starts_at),
+        tutor_join=window.mark(firsts.get(Side.TUTOR), session.starts_at),
+        learner_join=window.mark(firsts.get(Side.LEARNER), session.starts_at),
         spoken=spoken, reported_learner_present=filed.learner_present if filed else None)
 
 
@@ -132,7 +141,7 @@ async def reconsider(db: AsyncSession, rt: Runtime, session: TutoringSession
     if row is None:
         row = LessonOutcome(session_id=session.id)
         db.add(row)
-    changed = row.outcome != verdict.outcome.value
+    changed = row.outcome != verdict.outcome
     _write(row, verdict)
     if changed:
         row.decided_at = now
@@ -144,8 +153,8 @@ async def reconsider(db: AsyncSession, rt: Runtime, session: TutoringSession
 
 
 def _write(row: LessonOutcome, verdict: Verdict) -> None:
-    row.outcome = verdict.outcome.value
-    row.tutor_mark, row.learner_mark = verdict.tutor.value, verdict.learner.value
+    row.outcome = verdict.outcome
+    row.tutor_mark, row.learner_mark = verdict.tutor, verdict.learner
     row.why = verdict.why
 
 
@@ -184,7 +193,7 @@ async def _outcome_of(db: AsyncSession, session: TutoringSession) -> LessonOutco
 
 
 async def _settle(db: AsyncSession, rt: Runtime, session: TutoringSession,
-                  row: LessonOutcome, how: str, by: uuid.UUID | None) -> bool:
+                  row: LessonOutcome, how: Settlement, by: uuid.UUID | None) -> bool:
     """Settle once: of two racing settlements the guarded UPDATE lets exactly one through,
     and only that one calls `settlement.lesson_settled`."""
     now = rt.clock.now()
@@ -196,7 +205,7 @@ async def _settle(db: AsyncSession, rt: Runtime, session: TutoringSession,
     if won is None:
         return False
     await db.refresh(row)
-    await settlement.lesson_settled(db, rt, session, Outcome(row.outcome), how=how, by=by)
+    await settlement.lesson_settled(db, rt, session, row.outcome, how=how, by=by)
     await notifications.notify_people(db, rt, session, "lesson_settled")
     return True
 
@@ -211,9 +220,9 @@ async def confirm(db: AsyncSession, rt: Runtime, actor: Profile, session_id: uui
     row = await _outcome_of(db, session)
     if row.settled_at is not None:
         return row
-    if Outcome(row.outcome) not in rules.FINAL:
+    if row.outcome not in rules.FINAL:
         raise Conflict("awaiting_operator", "An operator is looking at this lesson.")
-    await _settle(db, rt, session, row, "confirmed", actor.id)
+    await _settle(db, rt, session, row, Settlement.CONFIRMED, actor.id)
     return row
 
 
@@ -231,7 +240,7 @@ async def report_problem(db: AsyncSession, rt: Runtime, actor: Profile,
     if not problem.strip():
         raise InvalidInput("problem_required", "Say what went wrong.")
     row.problem, row.problem_by_id, row.problem_at = problem.strip(), actor.id, rt.clock.now()
-    row.outcome = Outcome.DISPUTED.value
+    row.outcome = Outcome.DISPUTED
     apply(session, rules.EVENT_FOR[Outcome.DISPUTED])
     await feed.record_change(db, session, "lesson.problem_reported", outcome=row.outcome)
     await notifications.notify_people(db, rt, session, "problem_reported")
@@ -245,11 +254,11 @@ async def settle_silent(rt: Runtime, *, limit: int = 200) -> int:
         due = (await db.execute(select(TutoringSession, LessonOutcome).join(
             LessonOutcome, LessonOutcome.session_id == TutoringSession.id).where(
             LessonOutcome.settled_at.is_(None), LessonOutcome.confirm_by <= now,
-            LessonOutcome.outcome.in_([o.value for o in rules.FINAL]),
+            LessonOutcome.outcome.in_(rules.FINAL),
         ).order_by(LessonOutcome.confirm_by).limit(limit)
             .with_for_update(skip_locked=True))).all()
         for session, row in due:
-            await _settle(db, rt, session, row, "silence", None)
+            await _settle(db, rt, session, row, Settlement.SILENCE, None)
         return len(due)
 
 
@@ -258,7 +267,7 @@ async def decide_by_operator(db: AsyncSession, rt: Runtime, operator: Profile,
                              ) -> LessonOutcome:
     """An operator settles a disputed or unresolved lesson (or overrules any unsettled
     one): final at once, audited with the reason."""
-    if operator.role != Role.ADMIN.value:
+    if operator.role != Role.ADMIN:
         raise NotAllowed("admin_only", "Only operators can do this.")
     if outcome not in rules.FINAL:
         raise InvalidInput("invalid_outcome", "Decide who was there: completed, "
@@ -273,16 +282,17 @@ async def decide_by_operator(db: AsyncSession, rt: Runtime, operator: Profile,
         raise Conflict("already_settled", "This lesson's outcome is already settled.")
     before = row.outcome if row else session.status
     if row is None:
-        row = LessonOutcome(session_id=session.id, tutor_mark="absent", learner_mark="absent")
+        row = LessonOutcome(session_id=session.id, tutor_mark=Mark.ABSENT,
+                            learner_mark=Mark.ABSENT)
         db.add(row)
     now = rt.clock.now()
-    row.outcome, row.why = outcome.value, f"operator: {why}"
+    row.outcome, row.why = outcome, f"operator: {why}"
     row.decided_at, row.decided_by_id, row.confirm_by = now, operator.id, now
     apply(session, rules.EVENT_FOR[outcome])
     await db.flush()
     await audit.record(db, operator, "lesson.outcome_decided", "session", session.id, why,
                        before=before, after=outcome.value)
-    await _settle(db, rt, session, row, "operator", operator.id)
+    await _settle(db, rt, session, row, Settlement.OPERATOR, operator.id)
     return row
 
 
@@ -291,7 +301,7 @@ async def awaiting_operator(db: AsyncSession) -> list[tuple[TutoringSession, Les
     rows = await db.execute(select(TutoringSession, LessonOutcome).join(
         LessonOutcome, LessonOutcome.session_id == TutoringSession.id).where(
         LessonOutcome.settled_at.is_(None),
-        LessonOutcome.outcome.in_([Outcome.DISPUTED.value, Outcome.UNRESOLVED.value]),
+        LessonOutcome.outcome.in_([Outcome.DISPUTED, Outcome.UNRESOLVED]),
     ).order_by(TutoringSession.ends_at))
     return [(session, row) for session, row in rows.all()]
 

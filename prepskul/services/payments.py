@@ -14,16 +14,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import Payment, Profile, TutoringSession
 from prepskul.domain.errors import Conflict, InvalidInput, NotAllowed
 from prepskul.domain.lifecycle import Event, MeetState, Status
-from prepskul.domain.payments import expires_session, judge_success, next_check_delay
+from prepskul.domain.payments import (
+    OPEN_PAYMENT,
+    PaymentStatus,
+    expires_session,
+    judge_success,
+    next_check_delay,
+)
 from prepskul.domain.people import Role
 from prepskul.domain.phone import normalise_phone
-from prepskul.jobs import queue
 from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
-from prepskul.providers.fapshi.models import OPEN, Initiated, Transaction, TxStatus
+from prepskul.providers.fapshi.models import Initiated, Transaction
+from prepskul.queue import store
+from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, notifications
 from prepskul.services.access import session_for
-from prepskul.services.sessions import apply, close_open_payments
+from prepskul.services.booking import apply, close_open_payments
 
 
 def external_id(session_id: uuid.UUID) -> str:
@@ -41,11 +48,11 @@ async def start_payment(
     session = await session_for(db, payer, session_id, lock=True)
     if payer.id not in (session.booked_by_id, session.student_id) and payer.role != Role.ADMIN:
         raise NotAllowed("not_the_payer", "Only the person who booked can pay for a session.")
-    if session.status != Status.AWAITING_PAYMENT.value:
+    if session.status != Status.AWAITING_PAYMENT:
         raise Conflict("not_awaiting_payment",
                        f"This session is {session.status.replace('_', ' ')}, not awaiting payment.")
     open_payment = (await db.scalars(select(Payment).where(
-        Payment.session_id == session.id, Payment.status.in_([s.value for s in OPEN])
+        Payment.session_id == session.id, Payment.status.in_(OPEN_PAYMENT)
     ))).first()
     if open_payment is not None:
         return open_payment
@@ -58,7 +65,7 @@ async def start_payment(
     payment = Payment(
         session_id=session.id, trans_id=initiated.trans_id, method=method,
         amount_xaf=session.price_xaf,
-        status=(TxStatus.PENDING if method == "direct" else TxStatus.CREATED).value,
+        status=PaymentStatus.PENDING if method == "direct" else PaymentStatus.CREATED,
         link=initiated.link, phone=phone, medium=medium, next_check_at=now + timedelta(minutes=1),
     )
     db.add(payment)
@@ -102,32 +109,32 @@ async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction) -> s
     if payment is None:
         await _record_unknown(db, tx)
         return "unknown transaction: flagged for operators"
-    if payment.status == TxStatus.SUCCESSFUL.value:
+    if payment.status == PaymentStatus.SUCCESSFUL:
         return "already successful: late news ignored"  # a late FAILED/EXPIRED never undoes it
     payment.checks += 1
-    if payment.status == tx.status.value:
-        return f"still {tx.status.value}"
-    payment.status = tx.status.value
+    if payment.status == tx.status:
+        return f"still {tx.status}"
+    payment.status = tx.status
     session = await db.get(TutoringSession, payment.session_id, with_for_update=True)
     assert session is not None
-    if tx.status is TxStatus.SUCCESSFUL:
+    if tx.status is PaymentStatus.SUCCESSFUL:
         return await _on_success(db, rt, payment, session, tx)
-    if tx.status is TxStatus.FAILED:
+    if tx.status is PaymentStatus.FAILED:
         if payment.method == "direct":
             payment.closed_at = now  # a prompt that failed is over; a link may still be paid
         await feed.record_change(db, session, "payment.failed", trans_id=tx.trans_id)
         await notifications.notify_people(db, rt, session, "payment_failed", occasion=tx.trans_id)
         return "failed: the payer may retry"
-    if tx.status is TxStatus.EXPIRED:
+    if tx.status is PaymentStatus.EXPIRED:
         payment.closed_at = now
         min_notice = timedelta(minutes=rt.settings.booking_min_notice_minutes)
-        if expires_session(Status(session.status), session.starts_at - now, min_notice):
+        if expires_session(session.status, session.starts_at - now, min_notice):
             apply(session, Event.EXPIRE)
             await feed.record_change(db, session, "session.expired")
             return "expired: the session expired with it"
         await feed.record_change(db, session, "payment.expired", trans_id=tx.trans_id)
         return "expired"
-    return f"now {tx.status.value}"
+    return f"now {tx.status}"
 
 
 async def _on_success(
@@ -136,7 +143,7 @@ async def _on_success(
     now = rt.clock.now()
     payment.confirmed_at = payment.closed_at = now
     verdict = judge_success(
-        session_status=Status(session.status), expected_amount=payment.amount_xaf,
+        session_status=session.status, expected_amount=payment.amount_xaf,
         paid_amount=tx.amount, expected_external_id=external_id(session.id),
         external_id=tx.external_id,
     )
@@ -145,9 +152,9 @@ async def _on_success(
         await feed.record_change(db, session, "payment.flagged", flag=verdict.flag)
         return f"successful but flagged {verdict.flag}: {verdict.detail}"
     apply(session, Event.PAYMENT_CONFIRMED)
-    session.meet_state = MeetState.PENDING.value
+    session.meet_state = MeetState.PENDING
     # Same transaction as the status change: paid ⇔ exactly one create_meeting job.
-    await queue.enqueue(db, "create_meeting", {"session_id": str(session.id)}, now=now,
+    await store.enqueue(db, JobKind.CREATE_MEETING, {"session_id": str(session.id)}, now=now,
                         dedupe_key=f"create_meeting:{session.id}")
     await feed.record_change(db, session, "session.paid", trans_id=tx.trans_id)
     await notifications.notify_people(db, rt, session, "paid")
@@ -159,7 +166,7 @@ async def _record_unknown(db: AsyncSession, tx: Transaction) -> None:
     await db.execute(
         insert(Payment).values(
             session_id=None, trans_id=tx.trans_id, method="unknown", amount_xaf=tx.amount,
-            status=tx.status.value, flag="unknown_transaction",
+            status=tx.status, flag="unknown_transaction",
             flag_detail=f"externalId {tx.external_id!r} reported by Fapshi",
         ).on_conflict_do_nothing(index_elements=["trans_id"])
     )
@@ -211,7 +218,7 @@ async def expire_stale_sessions(rt: Runtime) -> int:
     async with rt.sessions.begin() as db:
         stale = (await db.scalars(
             select(TutoringSession).where(
-                TutoringSession.status.in_([Status.REQUESTED.value, Status.AWAITING_PAYMENT.value]),
+                TutoringSession.status.in_([Status.REQUESTED, Status.AWAITING_PAYMENT]),
                 TutoringSession.starts_at <= now,
             ).with_for_update(skip_locked=True)
         )).all()

@@ -24,7 +24,7 @@ async def profile_for(db: AsyncSession, claims: Identity) -> Profile:
             insert(Profile)
             .values(
                 id=claims.sub,
-                role=(claims.role or Role.STUDENT).value,
+                role=claims.role or Role.STUDENT,
                 full_name=claims.name or (claims.email or "").split("@")[0],
                 email=claims.email,
                 phone=claims.phone,
@@ -33,8 +33,8 @@ async def profile_for(db: AsyncSession, claims: Identity) -> Profile:
         )
         profile = await db.get(Profile, claims.sub)
         assert profile is not None
-    elif claims.role and profile.role != claims.role.value:
-        profile.role = claims.role.value
+    elif claims.role and profile.role != claims.role:
+        profile.role = claims.role
     return profile
 
 
@@ -51,7 +51,7 @@ async def update_profile(db: AsyncSession, profile: Profile, changes: dict[str, 
     if changes.get("phone"):
         changes["phone"] = normalise_phone(changes["phone"])
     if "language" in changes:
-        changes["language"] = Language(changes["language"]).value
+        changes["language"] = Language(changes["language"])
     if "full_name" in changes and not str(changes["full_name"]).strip():
         raise InvalidInput("invalid_name", "Your name cannot be empty.")
     for key, value in changes.items():
@@ -60,7 +60,7 @@ async def update_profile(db: AsyncSession, profile: Profile, changes: dict[str, 
 
 
 async def list_tutors(db: AsyncSession, subject: str | None = None) -> list[Profile]:
-    query = select(Profile).where(Profile.role == Role.TUTOR.value).order_by(Profile.full_name)
+    query = select(Profile).where(Profile.role == Role.TUTOR).order_by(Profile.full_name)
     tutors = list((await db.scalars(query)).all())
     if subject:
         wanted = subject.casefold()
@@ -70,7 +70,7 @@ async def list_tutors(db: AsyncSession, subject: str | None = None) -> list[Prof
 
 async def get_tutor(db: AsyncSession, tutor_id: uuid.UUID) -> Profile:
     tutor = await db.get(Profile, tutor_id)
-    if tutor is None or tutor.role != Role.TUTOR.value:
+    if tutor is None or tutor.role != Role.TUTOR:
         raise NotFound("tutor_not_found", "There is no tutor with that id.")
     return tutor
 

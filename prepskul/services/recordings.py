@@ -25,7 +25,7 @@ from prepskul.services.access import session_for
 
 HOMEWORK_DUE = timedelta(days=7)
 # Notes are kept for a session that was (or should have been) held, whatever its outcome.
-NOTES_ACCEPTED = tuple(s.value for s in DECIDABLE)
+NOTES_ACCEPTED = tuple(DECIDABLE)
 
 
 def _when(value: Any) -> datetime | None:
@@ -136,7 +136,7 @@ async def attach(
             .where(ActionItem.recording_id == recording.id,
                    ActionItem.assignee_email == student_email)
             .values(homework=True, due_at=rt.clock.now() + HOMEWORK_DUE))
-    session.recording_state = RecordingState.READY.value
+    session.recording_state = RecordingState.READY
     await flags.scan_recording(db, recording, session)
     await outcomes.reconsider(db, rt, session)
     await feed.record_change(db, session, "recording.ready", recording_id=str(recording.id))
@@ -185,7 +185,7 @@ async def set_done(
         raise NotFound("action_item_not_found", "There is no action item with that id.")
     session = await session_for(db, viewer, item.session_id)
     allowed = {session.student_id, session.tutor_id, session.booked_by_id}
-    if viewer.id not in allowed and viewer.role != Role.ADMIN.value:
+    if viewer.id not in allowed and viewer.role != Role.ADMIN:
         raise NotAllowed("not_yours", "Only the student, their parent or the tutor can do this.")
     item.done_at = rt.clock.now() if done else None
     await feed.record_change(db, session, "homework.updated", action_item_id=str(item.id),
@@ -202,10 +202,10 @@ async def mark_missing(rt: Runtime) -> int:
     async with rt.sessions.begin() as db:
         late = (await db.scalars(select(TutoringSession).where(
             TutoringSession.status.in_(NOTES_ACCEPTED),
-            TutoringSession.recording_state == RecordingState.AWAITING.value,
+            TutoringSession.recording_state == RecordingState.AWAITING,
             TutoringSession.ends_at <= cutoff,
         ).order_by(TutoringSession.ends_at, TutoringSession.id).with_for_update())).all()
         for session in late:
-            session.recording_state = RecordingState.MISSING.value
+            session.recording_state = RecordingState.MISSING
             await feed.record_change(db, session, "recording.missing")
         return len(late)

@@ -26,7 +26,7 @@ async def review(db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid
         raise NotAllowed("learner_only", "Only the learner or their parent reviews a lesson.")
     settled = await db.get(LessonOutcome, session.id)
     if (settled is None or settled.settled_at is None
-            or settled.outcome != Outcome.COMPLETED.value):
+            or settled.outcome != Outcome.COMPLETED):
         raise Conflict("not_reviewable", "Only a lesson that took place and was confirmed "
                                          "can be reviewed.")
     created = (await db.execute(insert(Review).values(

@@ -16,14 +16,14 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import TutoringSession
-from prepskul.domain.outcome import Outcome
+from prepskul.domain.outcome import Outcome, Settlement
 from prepskul.runtime import Runtime
 from prepskul.services import feed
 
 
 async def lesson_settled(
     db: AsyncSession, rt: Runtime, session: TutoringSession, outcome: Outcome, *,
-    how: str, by: uuid.UUID | None,
+    how: Settlement, by: uuid.UUID | None,
 ) -> None:
     await feed.record_change(db, session, "lesson.settled", outcome=outcome.value, how=how,
                              by=str(by) if by else None)

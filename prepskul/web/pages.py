@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -15,9 +15,9 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
+from prepskul.api import csrf
 from prepskul.api.auth import AuthError, mint_token, sandbox_secret
 from prepskul.api.deps import DB, SESSION_COOKIE, RuntimeDep, identify
-from prepskul.api.sandbox import record_lesson
 from prepskul.db.models import Payment, Profile
 from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.lifecycle import DECIDABLE, Status
@@ -25,6 +25,7 @@ from prepskul.domain.outcome import FINAL, Outcome
 from prepskul.domain.people import Role
 from prepskul.domain.pricing import Kind
 from prepskul.services import (
+    booking,
     flags,
     live,
     operations,
@@ -34,10 +35,9 @@ from prepskul.services import (
     recordings,
     reviews,
 )
-from prepskul.services import sessions as booking
 from prepskul.services.access import learner_side, session_for
 from prepskul.services.demo import DEMO_USERS, demo_user
-from prepskul.web import csrf
+from prepskul.services.lessons import record_lesson
 from prepskul.web.i18n import status_names, translator
 
 router = APIRouter(include_in_schema=False)
@@ -128,7 +128,16 @@ async def signout(request: Request, _: Csrf) -> Response:
 async def language(request: Request, db: DB, user: PageUser, _: Csrf,
                    lang: Annotated[str, Form()]) -> Response:
     await people.update_profile(db, user, {"language": lang})
-    return back(request.headers.get("referer", "/sessions").split("?")[0])
+    return back(_page_within_site(request.headers.get("referer")))
+
+
+def _page_within_site(referer: str | None) -> str:
+    """Back to the page the form was on — its path only, so that a forged `Referer` can
+    never send anyone to another site (`//evil`, `/\\evil` and full URLs included)."""
+    path = urlsplit(referer or "").path
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/sessions"
+    return path
 
 
 @router.get("/sessions")
@@ -202,10 +211,10 @@ def _after_lesson(session: Any, outcome: Any, report: Any, now: datetime, *, is_
     unsettled = outcome is not None and outcome.settled_at is None
     return {
         "report": started and is_own_tutor and report is None,
-        "confirm": unsettled and is_learner and Outcome(outcome.outcome) in FINAL,
+        "confirm": unsettled and is_learner and outcome.outcome in FINAL,
         "problem": unsettled and (is_learner or is_own_tutor) and now <= outcome.confirm_by,
         "review": (is_learner and outcome is not None and outcome.settled_at is not None
-                   and outcome.outcome == Outcome.COMPLETED.value),
+                   and outcome.outcome == Outcome.COMPLETED),
         "reply": is_own_tutor,
     }
 
@@ -278,7 +287,7 @@ async def session_action(request: Request, session_id: uuid.UUID, action: str, d
             await booking.reschedule(db, rt, user, session_id,
                                      _local_input(starts, user.time_zone), None)
         elif action == "lesson" and rt.settings.is_sandbox:
-            await record_lesson(db, rt, request.app.state.sandbox, user, session_id)
+            await record_lesson(db, rt, request.app.state.sandbox.fathom, user, session_id)
         else:
             raise InvalidInput("unknown_action", "That is not something a session can do.")
         return None

@@ -1,12 +1,17 @@
 """The booking API: create, list, approve/decline, cancel, reschedule, and no double booking."""
 
 import asyncio
+import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from prepskul.db.models import Notification, TutoringSession
+from prepskul.db.models import Notification, Profile, TutoringSession
+from prepskul.domain.lifecycle import Status
+from prepskul.domain.people import Role
+from prepskul.domain.pricing import Kind
 from prepskul.services.demo import demo_user
 
 
@@ -143,3 +148,20 @@ async def test_a_booking_notifies_each_person_once_in_their_language(book, rt, w
 async def test_unknown_routes_and_methods_answer_json(api: httpx.AsyncClient) -> None:
     missing = await api.get("/api/nothing-here")
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+
+
+async def test_status_columns_load_as_domain_enums_and_store_the_same_words(
+    rt: Any, book: Any
+) -> None:
+    """The columns speak the domain's enums in code; in the database they hold the very
+    strings they always held, so SQL, the migrations and the mobile app read them as before."""
+    session = await book("student", minutes=60)
+    async with rt.sessions() as db:
+        row = await db.get(TutoringSession, uuid.UUID(session["id"]))
+        tutor = await db.get(Profile, demo_user("tutor").id)
+        stored = (await db.execute(text(
+            "SELECT status, kind FROM prepskul.sessions WHERE id = :id"), {"id": row.id})).one()
+    assert row is not None and tutor is not None
+    assert (row.status, row.kind, tutor.role) == (Status.AWAITING_PAYMENT, Kind.REGULAR, Role.TUTOR)
+    assert isinstance(row.status, Status) and isinstance(tutor.role, Role)
+    assert tuple(stored) == ("awaiting_payment", "regular")

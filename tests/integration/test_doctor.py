@@ -101,7 +101,7 @@ async def test_a_reachable_mail_server_passes(rt, mailbox) -> None:  # type: ign
 async def test_readyz_says_not_ready_when_the_database_is_gone(runtime_with) -> None:  # type: ignore[no-untyped-def]
     import httpx
 
-    from prepskul.api.app import create_app
+    from prepskul.app import create_app
     from tests.conftest import free_port
 
     rt = await runtime_with(database_url=f"postgresql://postgres@127.0.0.1:{free_port()}/x")

@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from prepskul.db.models import Job, Notification
 from prepskul.providers.errors import PermanentProviderError
+from prepskul.providers.fcm.client import PushClient
+from prepskul.providers.google_auth import GoogleAuthToken, StaticToken
 from prepskul.providers.google_calendar.client import CalendarClient
-from prepskul.providers.google_calendar.credentials import StaticToken, credentials_from_settings
+from prepskul.providers.google_calendar.credentials import credentials_from_settings
 from prepskul.services import meetings
 
 MEET = re.compile(r"^https://meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}$")
@@ -128,7 +130,7 @@ async def test_cancelling_cancels_the_event_and_doing_it_again_is_harmless(
 
 async def test_the_fake_calendar_refuses_a_wrong_token_like_google(rt, sandbox) -> None:  # type: ignore[no-untyped-def]
     client = CalendarClient(rt.http, base_url=rt.calendar.base_url, calendar_id="primary",
-                            credentials=StaticToken("stolen"))
+                            credentials=StaticToken("stolen", "a token the fake refuses"))
     with pytest.raises(PermanentProviderError) as refused:
         await client.get_event("ps0123456789")
     assert refused.value.status == 401
@@ -166,3 +168,21 @@ async def test_a_revoked_refresh_token_is_a_permanent_configuration_error(
     with pytest.raises(PermanentProviderError) as refused:
         await client.get_event("ps0123456789abcdef")
     assert "invalid_grant" in str(refused.value)
+    assert refused.value.provider == "google_calendar"
+
+
+async def test_a_refused_push_credential_is_reported_as_fcm_not_as_the_calendar(
+    rt: Any, sandbox: Any
+) -> None:
+    """FCM and Calendar share google-auth tokens, not a name: the operator must see which
+    credential was refused."""
+    from google.oauth2.credentials import Credentials
+
+    google = rt.calendar.base_url.removesuffix("/calendar/v3")
+    creds = Credentials(None, refresh_token="revoked", token_uri=f"{google}/token",
+                        client_id="client", client_secret="secret")
+    push = PushClient(rt.http, base_url=rt.push.base_url, project_id="prepskul-sandbox",
+                      credentials=GoogleAuthToken(creds, "a revoked key", provider="fcm"))
+    with pytest.raises(PermanentProviderError) as refused:
+        await push.send("device", "title", "body", {})
+    assert refused.value.provider == "fcm"

@@ -7,7 +7,8 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstr
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prepskul.db.base import Base, created_at
+from prepskul.db.base import Base, created_at, enum_type
+from prepskul.domain.flags import FlagStatus
 
 
 class TranscriptFlag(Base):
@@ -29,7 +30,8 @@ class TranscriptFlag(Base):
     speaker: Mapped[str] = mapped_column(Text)
     speaker_email: Mapped[str | None] = mapped_column(Text)
     timestamp: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    status: Mapped[FlagStatus] = mapped_column(enum_type(FlagStatus, 16),
+                                               default=FlagStatus.OPEN, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("profiles.id"))
     resolution_note: Mapped[str | None] = mapped_column(Text)

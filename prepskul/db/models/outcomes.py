@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prepskul.db.base import Base, created_at, updated_at
+from prepskul.db.base import Base, created_at, enum_type, updated_at
+from prepskul.domain.outcome import Mark, Outcome, Settlement, Side
 
 
 class SessionJoin(Base):
@@ -18,7 +19,7 @@ class SessionJoin(Base):
     session_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id"))
-    side: Mapped[str] = mapped_column(String(8))  # tutor | learner
+    side: Mapped[Side] = mapped_column(enum_type(Side, 8))
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -45,9 +46,9 @@ class LessonOutcome(Base):
 
     session_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
-    outcome: Mapped[str] = mapped_column(String(24), index=True)
-    tutor_mark: Mapped[str] = mapped_column(String(8))
-    learner_mark: Mapped[str] = mapped_column(String(8))
+    outcome: Mapped[Outcome] = mapped_column(enum_type(Outcome, 24), index=True)
+    tutor_mark: Mapped[Mark] = mapped_column(enum_type(Mark, 8))
+    learner_mark: Mapped[Mark] = mapped_column(enum_type(Mark, 8))
     why: Mapped[str] = mapped_column(Text)
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("profiles.id"))
@@ -56,7 +57,7 @@ class LessonOutcome(Base):
     problem_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("profiles.id"))
     problem_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    settled_how: Mapped[str | None] = mapped_column(String(16))  # confirmed|silence|operator
+    settled_how: Mapped[Settlement | None] = mapped_column(enum_type(Settlement, 16))
     settled_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("profiles.id"))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()

@@ -7,7 +7,13 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prepskul.db.base import Base, created_at, updated_at
+from prepskul.db.base import Base, created_at, enum_type, updated_at
+from prepskul.domain.payments import OPEN_PAYMENT, PaymentStatus
+
+# domain.payments.OPEN_PAYMENT spelt for SQL: the payments that can still be paid.
+OPEN_PAYMENT_SQL = "status IN ({})".format(
+    ",".join(f"'{s.value}'" for s in sorted(OPEN_PAYMENT, key=list(PaymentStatus).index))
+)
 
 
 class Payment(Base):
@@ -20,7 +26,7 @@ class Payment(Base):
             "uq_payments_one_open_per_session",
             "session_id",
             unique=True,
-            postgresql_where=text("status IN ('CREATED','PENDING')"),
+            postgresql_where=text(OPEN_PAYMENT_SQL),
         ),
         Index(
             "ix_payments_next_check", "next_check_at", postgresql_where=text("closed_at IS NULL")
@@ -34,7 +40,7 @@ class Payment(Base):
     trans_id: Mapped[str] = mapped_column(String(32), unique=True)
     method: Mapped[str] = mapped_column(String(16))  # link | direct | unknown
     amount_xaf: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[PaymentStatus] = mapped_column(enum_type(PaymentStatus, 16))
     link: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(16))
     medium: Mapped[str | None] = mapped_column(String(32))

@@ -7,7 +7,8 @@ from sqlalchemy import ARRAY, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prepskul.db.base import Base, created_at, updated_at
+from prepskul.db.base import Base, created_at, enum_type, updated_at
+from prepskul.domain.people import Language, Role
 
 
 class Profile(Base):
@@ -16,12 +17,12 @@ class Profile(Base):
     __tablename__ = "profiles"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(enum_type(Role, 16))
     full_name: Mapped[str] = mapped_column(Text, default="")
     email: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(32))
     time_zone: Mapped[str] = mapped_column(Text, default="Africa/Douala")
-    language: Mapped[str] = mapped_column(String(2), default="fr")
+    language: Mapped[Language] = mapped_column(enum_type(Language, 2), default=Language.FR)
     notify_email: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_push: Mapped[bool] = mapped_column(Boolean, default=True)
     push_token: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    String,
     Text,
     func,
     literal_column,
@@ -17,8 +16,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prepskul.db.base import Base, created_at, updated_at
-from prepskul.domain.lifecycle import HOLDS_SLOT, Status
+from prepskul.db.base import Base, created_at, enum_type, updated_at
+from prepskul.domain.lifecycle import HOLDS_SLOT, MeetState, RecordingState, Status
+from prepskul.domain.pricing import Kind
 
 # domain.lifecycle.HOLDS_SLOT spelt for SQL: sessions that hold the tutor's time. Two of
 # them can never overlap, whatever races the API loses.
@@ -44,7 +44,7 @@ class TutoringSession(Base):
     id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
     )
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[Kind] = mapped_column(enum_type(Kind, 16))
     tutor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id"))
     student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id"))
     booked_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("profiles.id"))
@@ -52,12 +52,13 @@ class TutoringSession(Base):
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     time_zone: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(24), index=True)
+    status: Mapped[Status] = mapped_column(enum_type(Status, 24), index=True)
     price_xaf: Mapped[int] = mapped_column(Integer)
-    meet_state: Mapped[str | None] = mapped_column(String(16))
+    meet_state: Mapped[MeetState | None] = mapped_column(enum_type(MeetState, 16))
     meet_link: Mapped[str | None] = mapped_column(Text)
     calendar_event_id: Mapped[str | None] = mapped_column(Text)
-    recording_state: Mapped[str | None] = mapped_column(String(16))
+    recording_state: Mapped[RecordingState | None] = mapped_column(
+        enum_type(RecordingState, 16))
     note: Mapped[str | None] = mapped_column(Text)
     decline_reason: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,28 +1,18 @@
-"""Fapshi's wire shapes (docs.fapshi.com). Nothing outside this folder knows these names."""
+"""Fapshi's wire shapes (docs.fapshi.com). Nothing outside this folder knows these names
+(a transaction's status is the domain's `PaymentStatus`, whose values are Fapshi's words)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class TxStatus(StrEnum):
-    CREATED = "CREATED"
-    PENDING = "PENDING"
-    SUCCESSFUL = "SUCCESSFUL"
-    FAILED = "FAILED"
-    EXPIRED = "EXPIRED"
-
-
-OPEN = frozenset({TxStatus.CREATED, TxStatus.PENDING})
+from prepskul.domain.payments import PaymentStatus
 
 
 class Transaction(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     trans_id: str = Field(alias="transId")
-    status: TxStatus
+    status: PaymentStatus
     amount: int
     medium: str | None = None
     external_id: str | None = Field(None, alias="externalId")

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from prepskul.providers.errors import PermanentProviderError
-from prepskul.providers.google_calendar.credentials import GoogleAuthToken, StaticToken, TokenSource
+from prepskul.providers.google_auth import GoogleAuthToken, StaticToken, TokenSource
 from prepskul.providers.transport import call, json_body, json_message
 
 PROVIDER = "fcm"
@@ -51,12 +51,13 @@ class PushClient:
         creds = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
             str(path), scopes=[SCOPE])
         return cls(http, base_url=base_url, project_id=project,
-                   credentials=GoogleAuthToken(creds, f"Firebase key {path.name}"))
+                   credentials=GoogleAuthToken(creds, f"Firebase key {path.name}",
+                                               provider=PROVIDER))
 
     @classmethod
     def sandbox(cls, http: httpx.AsyncClient, base_url: str) -> PushClient:
         return cls(http, base_url=base_url, project_id=SANDBOX_PROJECT,
-                   credentials=StaticToken(SANDBOX_TOKEN))
+                   credentials=StaticToken(SANDBOX_TOKEN, "sandbox token (fake FCM)"))
 
     async def send(self, token: str, title: str, body: str, data: dict[str, str]) -> str:
         url = f"{self.base_url}/v1/projects/{self.project_id}/messages:send"

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import httpx
 
 from prepskul.providers.errors import PermanentProviderError
-from prepskul.providers.google_calendar.credentials import TokenSource
+from prepskul.providers.google_auth import TokenSource
 from prepskul.providers.google_calendar.models import Conference, conference_of
 from prepskul.providers.transport import call, json_body, json_message
 

@@ -1,18 +1,20 @@
-"""The FastAPI application: routers, error mapping, request ids, and — in the sandbox — the
-fake providers mounted under /sandbox so the one-process demo needs nothing else."""
+"""The composition root: builds the FastAPI application from its parts — the API's routers
+and error mapping, the pages, the worker when it runs in-process, and, in the sandbox, the
+fake providers mounted under /sandbox so the one-process demo needs nothing else. `api` and
+`web` never import each other's wiring; this module (and `cli.py`) imports both."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import RedirectResponse
 
-from prepskul import __version__, logs
+from prepskul import __version__
 from prepskul.api import (
     admin,
     after_lesson,
@@ -27,37 +29,16 @@ from prepskul.api import (
     webhooks,
 )
 from prepskul.api.auth import TokenVerifier
+from prepskul.api.headers import SecurityHeaders
 from prepskul.api.limits import BodyLimit, RejectionLimiter
+from prepskul.api.request_ids import RequestIdMiddleware
+from prepskul.jobs.registry import build_worker
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
 from prepskul.services.inbox_writer import InboxWriter
 from prepskul.services.live import Hub
+from prepskul.web import pages
 
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
-
-
-class RequestIdMiddleware:
-    """Tags logs and the answer with `X-Request-ID` (the caller's, or a fresh one)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
-        rid = incoming or uuid.uuid4().hex[:16]
-        token = logs.request_id.set(rid)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            logs.request_id.reset(token)
 
 
 def create_app(
@@ -71,8 +52,6 @@ def create_app(
         tasks: list[asyncio.Task[None]] = []
         await app.state.hub.start()
         if run_worker:
-            from prepskul.jobs.registry import build_worker
-
             tasks.append(asyncio.create_task(build_worker(rt).run(stop)))
         try:
             yield
@@ -84,7 +63,9 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=5)
 
+    docs = rt.settings.api_docs if rt.settings.api_docs is not None else rt.settings.is_sandbox
     app = FastAPI(
+        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
         title="PrepSkul Sessions",
         version=__version__,
         description="Booking, Fapshi payments, Google Meet links and Fathom notes for "
@@ -97,7 +78,7 @@ def create_app(
     )
     app.state.runtime = rt
     app.state.verifier = TokenVerifier(rt.settings, rt.http)
-    app.state.hub = Hub(rt)
+    app.state.hub = Hub(rt, max_per_person=rt.settings.sse_max_streams_per_person)
     app.state.inbox_writer = InboxWriter(rt)
     app.state.webhook_rejections = RejectionLimiter()
     errors.install(app)
@@ -107,16 +88,12 @@ def create_app(
                    events.router, notifications.router):
         app.include_router(router)
     if mount_fakes if mount_fakes is not None else rt.settings.is_sandbox:
+        # Imported here: a production process never loads the fakes.
         from prepskul.api import sandbox
         from prepskul.sandbox.mount import mount_fakes as mount
 
         mount(app, rt, SANDBOX_PREFIX)
         app.include_router(sandbox.router)
-    from fastapi.staticfiles import StaticFiles
-    from starlette.responses import RedirectResponse
-
-    from prepskul.web import pages
-
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
 
@@ -126,5 +103,7 @@ def create_app(
 
     app.add_middleware(BodyLimit, default=rt.settings.max_api_body_bytes,
                        webhooks=rt.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc"),
+                       https=rt.settings.public_base_url.startswith("https://"))
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -1,5 +1,4 @@
-"""Notification jobs: each outside channel on its own (the in-app row needs none), and
-the live feed's retention."""
+"""Notification jobs: each outside channel on its own (the in-app row needs none)."""
 
 from __future__ import annotations
 
@@ -7,7 +6,7 @@ import uuid
 from typing import Any
 
 from prepskul.jobs.worker import JobContext
-from prepskul.services import live, notifications
+from prepskul.services import notifications
 
 
 async def send_email(ctx: JobContext, payload: dict[str, Any]) -> None:
@@ -21,7 +20,3 @@ async def send_push(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def send_reminders(ctx: JobContext, payload: dict[str, Any]) -> None:
     await notifications.due_reminders(ctx.rt)
 
-
-async def purge_change_log(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """The change log keeps a week (enough for any reconnect's `Last-Event-ID`), not forever."""
-    await live.purge(ctx.rt)

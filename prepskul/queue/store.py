@@ -21,9 +21,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Job
+from prepskul.queue.kinds import JobKind, JobStatus
 
 BACKOFF_BASE = timedelta(seconds=2)
 BACKOFF_CAP = timedelta(hours=1)
+MAX_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -37,13 +39,13 @@ class ClaimedJob:
 
 async def enqueue(
     db: AsyncSession,
-    kind: str,
+    kind: JobKind,
     payload: dict[str, Any],
     *,
     now: datetime,
     dedupe_key: str | None = None,
     delay: timedelta = timedelta(0),
-    max_attempts: int = 8,
+    max_attempts: int = MAX_ATTEMPTS,
 ) -> bool:
     """Add a job in the caller's transaction. False when `dedupe_key` was already used:
     the same cause never enqueues the same effect twice."""
@@ -55,7 +57,7 @@ async def enqueue(
             dedupe_key=dedupe_key,
             run_at=now + delay,
             max_attempts=max_attempts,
-            status="queued",
+            status=JobStatus.QUEUED.value,
             attempts=0,
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
@@ -121,12 +123,12 @@ async def fail(
     error: str,
     retry_after: float | None = None,
     permanent: bool = False,
-) -> str:
+) -> JobStatus:
     """Reschedule with backoff, or dead-letter when attempts are spent or retrying is
     pointless. Returns the job's new status."""
     dead = permanent or job.attempts >= job.max_attempts
     delay = timedelta(seconds=retry_after) if retry_after is not None else backoff(job.attempts)
-    status = "dead" if dead else "queued"
+    status = JobStatus.DEAD if dead else JobStatus.QUEUED
     await db.execute(
         text(
             "UPDATE prepskul.jobs SET status = :status, run_at = :run_at, last_error = :error,"
@@ -134,7 +136,7 @@ async def fail(
             f" END, updated_at = now() WHERE {_MINE}"
         ),
         {
-            "status": status,
+            "status": status.value,
             "run_at": now + delay,
             "error": error[:4000],
             "dead": dead,

@@ -23,9 +23,11 @@ from prepskul.domain.booking import (
 )
 from prepskul.domain.errors import IllegalTransition, InvalidInput, NotAllowed
 from prepskul.domain.lifecycle import Event, Status
+from prepskul.domain.payments import OPEN_PAYMENT, PaymentStatus
 from prepskul.domain.people import Role, check_time_zone
 from prepskul.domain.pricing import Kind, TrialPrices, price_xaf
-from prepskul.jobs import queue
+from prepskul.queue import store
+from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, notifications
 from prepskul.services.access import session_for, visible_to
@@ -60,9 +62,9 @@ async def book(
 ) -> TutoringSession:
     now = rt.clock.now()
     tutor = await get_tutor(db, req.tutor_id)
-    children = await children_of(db, booker.id) if booker.role == Role.PARENT.value else set()
+    children = await children_of(db, booker.id) if booker.role == Role.PARENT else set()
     student_id = resolve_student(
-        str(booker.id), Role(booker.role),
+        str(booker.id), booker.role,
         str(req.student_id) if req.student_id else None, children,
     )
     slot = check_slot(req.starts_at, req.minutes, now, rules(rt))
@@ -71,7 +73,7 @@ async def book(
     status = lifecycle.initial_status(needs_approval(req.kind, tutor.requires_approval))
     session = TutoringSession(
         id=uuid.uuid4(),
-        kind=req.kind.value,
+        kind=req.kind,
         tutor_id=tutor.id,
         student_id=uuid.UUID(student_id),
         booked_by_id=booker.id,
@@ -79,7 +81,7 @@ async def book(
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
         time_zone=check_time_zone(req.time_zone or booker.time_zone),
-        status=status.value,
+        status=status,
         price_xaf=price,
         note=req.note,
     )
@@ -111,11 +113,11 @@ async def _flush_or_slot_taken(db: AsyncSession) -> None:
 
 
 def apply(session: TutoringSession, event: Event) -> None:
-    session.status = lifecycle.transition(Status(session.status), event).value
+    session.status = lifecycle.transition(session.status, event)
 
 
 def _require_tutor(actor: Profile, session: TutoringSession) -> None:
-    if actor.role != Role.ADMIN.value and actor.id != session.tutor_id:
+    if actor.role != Role.ADMIN and actor.id != session.tutor_id:
         raise NotAllowed("tutor_only", "Only the session's tutor can do this.")
 
 
@@ -148,20 +150,20 @@ async def cancel(
     db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid.UUID, reason: str
 ) -> TutoringSession:
     session = await session_for(db, actor, session_id, lock=True)
-    was = Status(session.status)
+    was = session.status
     apply(session, Event.CANCEL)
     session.cancel_reason = reason.strip() or None
     session.cancelled_by_id = actor.id
     now = rt.clock.now()
     if session.calendar_event_id or was in (Status.PAID, Status.SCHEDULED):
-        await queue.enqueue(db, "cancel_meeting", {"session_id": str(session.id)}, now=now,
+        await store.enqueue(db, JobKind.CANCEL_MEETING, {"session_id": str(session.id)}, now=now,
                             dedupe_key=f"cancel_meeting:{session.id}")
     await close_open_payments(db, rt, session)
     if was in (Status.PAID, Status.SCHEDULED):
         # Money was taken for a lesson that will not happen: an operator settles it.
         await db.execute(
             update(Payment)
-            .where(Payment.session_id == session.id, Payment.status == "SUCCESSFUL")
+            .where(Payment.session_id == session.id, Payment.status == PaymentStatus.SUCCESSFUL)
             .values(flag="refund_owed", flag_detail="session cancelled after payment")
         )
     await feed.record_change(db, session, "session.cancelled", reason=session.cancel_reason)
@@ -173,11 +175,11 @@ async def close_open_payments(db: AsyncSession, rt: Runtime, session: TutoringSe
     """Expire open checkout links at Fapshi so nobody pays for a dead session."""
     open_payments = await db.scalars(
         select(Payment).where(
-            Payment.session_id == session.id, Payment.status.in_(("CREATED", "PENDING"))
+            Payment.session_id == session.id, Payment.status.in_(OPEN_PAYMENT)
         )
     )
     for payment in open_payments:
-        await queue.enqueue(db, "expire_payment", {"trans_id": payment.trans_id},
+        await store.enqueue(db, JobKind.EXPIRE_PAYMENT, {"trans_id": payment.trans_id},
                             now=rt.clock.now(), dedupe_key=f"expire_payment:{payment.trans_id}")
 
 
@@ -186,7 +188,7 @@ async def reschedule(
     starts_at: datetime, minutes: int | None,
 ) -> TutoringSession:
     session = await session_for(db, actor, session_id, lock=True)
-    if Status(session.status) not in lifecycle.RESCHEDULABLE:
+    if session.status not in lifecycle.RESCHEDULABLE:
         raise IllegalTransition(
             "cannot_reschedule", "Only sessions that have not happened or ended can move."
         )
@@ -200,9 +202,9 @@ async def reschedule(
     session.starts_at, session.ends_at = slot.starts_at, slot.ends_at
     await _flush_or_slot_taken(db)
     occasion = slot.starts_at.isoformat()
-    if session.calendar_event_id or Status(session.status) in (Status.PAID, Status.SCHEDULED):
-        await queue.enqueue(
-            db, "update_meeting", {"session_id": str(session.id)}, now=rt.clock.now(),
+    if session.calendar_event_id or session.status in (Status.PAID, Status.SCHEDULED):
+        await store.enqueue(
+            db, JobKind.UPDATE_MEETING, {"session_id": str(session.id)}, now=rt.clock.now(),
             dedupe_key=f"update_meeting:{session.id}:{occasion}",
         )
     await feed.record_change(db, session, "session.rescheduled")
