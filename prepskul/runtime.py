@@ -48,7 +48,7 @@ class Runtime:
         return plain_dsn(self.settings.database_listen_url or self.database_url)
 
     def sandbox_url(self, provider: str) -> str:
-        """Where a fake provider is mounted inside our own server."""
+        """Where a fake provider is mounted inside our own server (sandbox only)."""
         return f"{self.settings.public_base_url.rstrip('/')}{SANDBOX_PREFIX}/{provider}"
 
     async def close(self) -> None:
@@ -81,7 +81,7 @@ def build_runtime(
         embedded=embedded,
     )
     _attach_providers(rt)
-    if settings.is_sandbox and (fakes := settings.fakes_needed()):
+    if fakes := settings.fakes_needed():
         log.warning(
             "SANDBOX MODE: %s replaced by fakes at %s/…; nothing real is charged, booked "
             "or recorded", ", ".join(fakes), rt.sandbox_url("").rstrip("/")
@@ -89,37 +89,66 @@ def build_runtime(
     return rt
 
 
+@dataclass(frozen=True)
+class ProviderUrls:
+    """Where each provider client calls. One rule for all: an explicit `*_BASE_URL` wins;
+    otherwise a provider with credentials is called at its real address (each provider
+    package owns it); without credentials, the sandbox uses its fake, mounted in our own
+    server under /sandbox, and production cannot start (its settings are required)."""
+
+    fapshi: str
+    calendar: str
+    fathom: str
+    push: str | None  # None: push is off
+
+
+def provider_urls(settings: Settings) -> ProviderUrls:
+    from prepskul.providers import fapshi, fathom, fcm, google_calendar
+
+    s = settings
+    fake = f"{s.public_base_url.rstrip('/')}{SANDBOX_PREFIX}"
+
+    def pick(explicit: str | None, configured: bool, real: str, fake_path: str) -> str:
+        if explicit:
+            return explicit
+        return real if configured or not s.is_sandbox else f"{fake}/{fake_path}"
+
+    push = pick(s.fcm_base_url, bool(s.fcm_credentials_file), fcm.REAL_BASE_URL, "fcm")
+    return ProviderUrls(
+        fapshi=pick(s.fapshi_base_url, bool(s.fapshi_api_user and s.fapshi_api_key),
+                    fapshi.real_base_url(s.fapshi_api_key or ""), "fapshi"),
+        calendar=pick(s.google_calendar_base_url, s.google_configured,
+                      google_calendar.REAL_BASE_URL, "google/calendar/v3"),
+        fathom=pick(s.fathom_base_url, bool(s.fathom_api_key), fathom.REAL_BASE_URL,
+                    "fathom/external/v1"),
+        push=push if s.fcm_credentials_file or s.is_sandbox else None,
+    )
+
+
 def _attach_providers(rt: Runtime) -> None:
+    from prepskul.providers.email.client import Mailer
+    from prepskul.providers.fapshi import TEST_KEY_PREFIX
     from prepskul.providers.fapshi.client import FapshiClient
     from prepskul.providers.fathom.client import FathomClient
+    from prepskul.providers.fcm.client import PushClient
     from prepskul.providers.google_calendar.client import CalendarClient
     from prepskul.providers.google_calendar.credentials import credentials_from_settings
 
-    s = rt.settings
+    s, urls = rt.settings, provider_urls(rt.settings)
     rt.fapshi = FapshiClient(
-        rt.http,
-        base_url=s.fapshi_base_url or rt.sandbox_url("fapshi"),
-        api_user=s.fapshi_api_user or "sandbox-user",
-        api_key=s.fapshi_api_key or "FAK_TEST_sandbox",
+        rt.http, base_url=urls.fapshi, api_user=s.fapshi_api_user or "sandbox-user",
+        api_key=s.fapshi_api_key or f"{TEST_KEY_PREFIX}sandbox",
     )
     rt.calendar = CalendarClient(
-        rt.http,
-        base_url=s.google_calendar_base_url or rt.sandbox_url("google") + "/calendar/v3",
-        calendar_id=s.google_calendar_id,
+        rt.http, base_url=urls.calendar, calendar_id=s.google_calendar_id,
         credentials=credentials_from_settings(s),
     )
     rt.fathom = FathomClient(
-        rt.http,
-        base_url=s.fathom_base_url or rt.sandbox_url("fathom") + "/external/v1",
-        api_key=s.fathom_api_key or "sandbox-fathom-key",
+        rt.http, base_url=urls.fathom, api_key=s.fathom_api_key or "sandbox-fathom-key",
     )
-    from prepskul.providers.email.client import Mailer
-    from prepskul.providers.fcm.client import PushClient
-
     if s.smtp_url:
         rt.mailer = Mailer(s.smtp_url, s.email_from)
-    if s.fcm_credentials_file:
-        rt.push = PushClient.from_key_file(rt.http, s.fcm_credentials_file,
-                                           s.fcm_base_url or "https://fcm.googleapis.com")
-    elif s.is_sandbox:
-        rt.push = PushClient.sandbox(rt.http, s.fcm_base_url or rt.sandbox_url("fcm"))
+    if s.fcm_credentials_file and urls.push:
+        rt.push = PushClient.from_key_file(rt.http, s.fcm_credentials_file, urls.push)
+    elif urls.push:
+        rt.push = PushClient.sandbox(rt.http, urls.push)

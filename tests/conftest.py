@@ -33,11 +33,31 @@ from prepskul.jobs.registry import build_worker
 from prepskul.jobs.worker import Worker
 from prepskul.runtime import Runtime, build_runtime
 from prepskul.sandbox.mount import Sandbox
-from prepskul.services.demo import demo_user, seed_demo
+from prepskul.services.demo import ALL_DAY, demo_user, seed_demo
 
 JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"
 FAPSHI_SECRET = "fapshi-dashboard-secret"
 FATHOM_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def write_service_account_key(path: Path, *, token_uri: str, project: str = "prepskul",
+                              email: str = "sessions@prepskul.iam.gserviceaccount.com") -> str:
+    """A Google service-account key file as Google makes them (also what Firebase gives for
+    FCM); returns its public key in PEM, for a fake token endpoint to verify assertions."""
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    path.write_text(json.dumps({
+        "type": "service_account", "project_id": project, "private_key_id": uuid.uuid4().hex,
+        "private_key": private, "client_email": email, "client_id": "1234567890",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": token_uri}))
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
 def free_port() -> int:
@@ -80,6 +100,19 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         embedded.stop()
 
 
+@pytest.fixture
+async def empty_database(database_url: str) -> AsyncIterator[str]:
+    """A database of its own on the test server, with nothing in it (not even migrated)."""
+    name = f"prepskul_empty_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(plain_dsn(database_url))
+    await admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield _with_database(database_url, name)
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
+
+
 def _with_database(url: str, name: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -96,6 +129,7 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # as they crossed the wire
         self.refusing = False
         self.stall = 0.0  # seconds to hang on RCPT TO: a sender can be killed mid-send
 
@@ -109,6 +143,7 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refusing:
             return "451 4.3.0 Mailbox temporarily unavailable"
+        self.raw.append(envelope.original_content)
         self.messages.append(
             cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(envelope.content)))
         return "250 OK"
@@ -129,6 +164,7 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
 def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
     box = smtp_server[0]
     box.messages.clear()
+    box.raw.clear()
     box.refusing = False
     box.stall = 0.0
     return box
@@ -164,9 +200,13 @@ async def rt(settings: Settings, database_url: str, clock: ManualClock) -> Async
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Any, settings: Settings, port: int) -> AsyncIterator[Any]:
-    """An app served on loopback as `serve` serves it, in this process."""
-    srv = uvicorn.Server(server_config(app, settings, host="127.0.0.1", port=port))
+async def serving(app: Any, settings: Settings | None, port: int) -> AsyncIterator[Any]:
+    """An app served on loopback as `serve` serves it, in this process; without settings,
+    by plain uvicorn (a fake provider's server)."""
+    config = (server_config(app, settings, host="127.0.0.1", port=port) if settings
+              else uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                  access_log=False))
+    srv = uvicorn.Server(config)
     task = asyncio.create_task(srv.serve())
     while not srv.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
         await asyncio.sleep(0.02)
@@ -213,10 +253,11 @@ async def fresh_db(rt: Runtime, clock: ManualClock) -> None:
         tables = ", ".join(
             f"prepskul.{t}" for t in ("change_events", "notifications", "action_items",
                                       "recordings", "payments", "jobs", "webhook_events",
-                                      "sessions", "parent_links", "profiles")
+                                      "sessions", "parent_links", "availability_windows",
+                                      "availability_exceptions", "profiles")
         )
         await db.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        await seed_demo(db)
+        await seed_demo(db, hours=ALL_DAY)
 
 
 @pytest.fixture
@@ -390,9 +431,10 @@ def restart_database() -> Callable[[], Any]:
     return restart
 
 
-async def wait_until_up(client: httpx.AsyncClient, path: str = "/readyz") -> None:
+async def wait_until_up(client: httpx.AsyncClient, path: str = "/readyz",
+                        seconds: float = 20) -> None:
     """Until a server process we started answers (it starts in a second or two)."""
-    for _ in range(200):
+    for _ in range(int(seconds * 10)):
         with contextlib.suppress(httpx.TransportError):
             if (await client.get(path)).status_code == 200:
                 return

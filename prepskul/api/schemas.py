@@ -117,16 +117,3 @@ class ProfileIn(BaseModel):
     notify_email: bool | None = None
     notify_push: bool | None = None
     push_token: str | None = Field(None, max_length=4096)
-
-
-class TutorOut(BaseModel):
-    id: uuid.UUID
-    full_name: str
-    subjects: list[str]
-    hourly_rate_xaf: int | None
-    trial_prices_xaf: dict[int, int]
-    requires_approval: bool
-    time_zone: str
-    rating_average: float | None = Field(
-        None, description="1–5, shown from three visible reviews (null before)")
-    rating_count: int | None = None

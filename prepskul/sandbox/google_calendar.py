@@ -6,8 +6,10 @@ real id rules, error envelope and conference behaviour.
   `success` with a `meet.google.com/xxx-yyyy-zzz` link — or `failure` in failure mode.
 - `no_delegation` answers like a service account without domain-wide delegation.
 - Every call must carry `Authorization: Bearer <token>`: the sandbox token, or one this fake
-  issued at `POST /token` for the OAuth refresh token it was given (401 otherwise), so the
-  google-auth refresh path runs for real. `revoke_tokens()` makes issued tokens expire."""
+  issued at `POST /token` (401 otherwise) — for the OAuth refresh token it was given, or for
+  a service account's signed assertion (the JWT-bearer grant, verified with the public key
+  of a key it was given in `service_accounts`), so google-auth's refresh runs for real.
+  `revoke_tokens()` makes issued tokens expire."""
 
 from __future__ import annotations
 
@@ -18,12 +20,23 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+import jwt
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from prepskul.sandbox.harness import FakeControls, fake_app
 
 EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.events"
+# google-auth addresses every assertion to Google's token endpoint, whatever the key's
+# token_uri; Google accepts that audience (and its own URL).
+GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
+
+
+def _invalid_grant(description: str) -> JSONResponse:
+    return JSONResponse({"error": "invalid_grant", "error_description": description},
+                        status_code=400)
 
 
 def google_error(status: int, reason: str, message: str, domain: str = "global") -> JSONResponse:
@@ -64,6 +77,9 @@ class FakeCalendar:
     inserts: int = 0
     refresh_token: str = "sandbox-refresh-token"
     issued: set[str] = field(default_factory=set)
+    # service-account email → its public key (PEM); `delegated` records whom each acted as
+    service_accounts: dict[str, str] = field(default_factory=dict)
+    delegated: list[str] = field(default_factory=list)
 
     def reset(self) -> None:
         self.events.clear()
@@ -71,6 +87,7 @@ class FakeCalendar:
         self.pending_reads, self.conference_failure, self.no_delegation = 1, False, False
         self.inserts = 0
         self.issued.clear()
+        self.delegated.clear()
         self.controls.reset()
 
     def revoke_tokens(self) -> None:
@@ -104,19 +121,38 @@ class FakeCalendar:
             raise _Unauthorised
 
     async def _token(self, request: Request) -> Response:
-        """Google's OAuth token endpoint, for the refresh-token grant only."""
+        """Google's OAuth token endpoint: the refresh-token grant and the service accounts'
+        JWT-bearer grant."""
         form = await request.form()
-        if form.get("grant_type") != "refresh_token":
+        grant = form.get("grant_type")
+        if grant == "refresh_token":
+            if form.get("refresh_token") != self.refresh_token:
+                return _invalid_grant("Token has been expired or revoked.")
+        elif grant == JWT_BEARER:
+            refusal = self._check_assertion(str(form.get("assertion", "")), str(request.url))
+            if refusal:
+                return _invalid_grant(refusal)
+        else:
             return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
-        if form.get("refresh_token") != self.refresh_token:
-            return JSONResponse({"error": "invalid_grant",
-                                 "error_description": "Token has been expired or revoked."},
-                                status_code=400)
         token = "ya29.sandbox-" + secrets.token_urlsafe(16)
         self.issued.add(token)
         return JSONResponse({"access_token": token, "expires_in": 3599,
                              "scope": "https://www.googleapis.com/auth/calendar.events",
                              "token_type": "Bearer"})
+
+    def _check_assertion(self, assertion: str, audience: str) -> str | None:
+        """Why a service account's assertion is refused, or None: signed by a key we know,
+        for this endpoint, asking for Calendar."""
+        try:
+            issuer = jwt.decode(assertion, options={"verify_signature": False}).get("iss")
+            claims = jwt.decode(assertion, self.service_accounts.get(str(issuer), ""),
+                                algorithms=["RS256"], audience=[GOOGLE_TOKEN_AUDIENCE, audience])
+        except jwt.PyJWTError as exc:
+            return f"Invalid JWT Signature. ({type(exc).__name__})"
+        if CALENDAR_SCOPE not in str(claims.get("scope", "")).split():
+            return "Invalid OAuth scope or ID token audience provided."
+        self.delegated.append(str(claims.get("sub") or issuer))
+        return None
 
     async def _insert(self, calendar_id: str, request: Request) -> Response:
         try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from prepskul.providers.fapshi import TEST_KEY_PREFIX
 from prepskul.providers.fcm.client import SANDBOX_PROJECT
 from prepskul.providers.fcm.client import SANDBOX_TOKEN as FCM_TOKEN
 from prepskul.providers.google_calendar.credentials import SANDBOX_TOKEN
@@ -40,7 +41,7 @@ def build_sandbox(rt: Runtime) -> Sandbox:
     fapshi = FakeFapshi(
         controls=FakeControls(rt.clock),
         api_user=s.fapshi_api_user or "sandbox-user",
-        api_key=s.fapshi_api_key or "FAK_TEST_sandbox",
+        api_key=s.fapshi_api_key or f"{TEST_KEY_PREFIX}sandbox",
         public_url=rt.sandbox_url("fapshi"),
         webhook_url=f"{base}/api/webhooks/fapshi",
         webhook_secret=s.fapshi_webhook_secret,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,8 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import Payment, Profile, TutoringSession
 from prepskul.domain import lifecycle
 from prepskul.domain.booking import (
-    BookingRules,
-    check_slot,
     check_subject,
     needs_approval,
     resolve_student,
@@ -31,6 +29,7 @@ from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, notifications
 from prepskul.services.access import session_for, visible_to
+from prepskul.services.availability import check_booking
 from prepskul.services.people import children_of, get_tutor
 
 EXCLUSION_VIOLATION = "23P01"
@@ -48,10 +47,6 @@ class BookingRequest:
     note: str | None = None
 
 
-def rules(rt: Runtime) -> BookingRules:
-    return BookingRules(min_notice=timedelta(minutes=rt.settings.booking_min_notice_minutes))
-
-
 def trial_prices(rt: Runtime) -> TrialPrices:
     s = rt.settings
     return TrialPrices({30: s.trial_price_30_xaf, 60: s.trial_price_60_xaf})
@@ -60,14 +55,13 @@ def trial_prices(rt: Runtime) -> TrialPrices:
 async def book(
     db: AsyncSession, rt: Runtime, booker: Profile, req: BookingRequest
 ) -> TutoringSession:
-    now = rt.clock.now()
     tutor = await get_tutor(db, req.tutor_id)
     children = await children_of(db, booker.id) if booker.role == Role.PARENT else set()
     student_id = resolve_student(
         str(booker.id), booker.role,
         str(req.student_id) if req.student_id else None, children,
     )
-    slot = check_slot(req.starts_at, req.minutes, now, rules(rt))
+    slot = await check_booking(db, rt, tutor, req.starts_at, req.minutes)
     subject = check_subject(req.subject, tutor.subjects)
     price = price_xaf(req.kind, req.minutes, tutor.hourly_rate_xaf, trial_prices(rt))
     status = lifecycle.initial_status(needs_approval(req.kind, tutor.requires_approval))
@@ -198,7 +192,8 @@ async def reschedule(
         raise InvalidInput(
             "invalid_duration", f"A session keeps its length ({length} minutes) when it moves."
         )
-    slot = check_slot(starts_at, length, rt.clock.now(), rules(rt))
+    tutor = await get_tutor(db, session.tutor_id)
+    slot = await check_booking(db, rt, tutor, starts_at, length, ignore=session.id)
     session.starts_at, session.ends_at = slot.starts_at, slot.ends_at
     await _flush_or_slot_taken(db)
     occasion = slot.starts_at.isoformat()

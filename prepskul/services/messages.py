@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, select_autoescape
@@ -43,6 +45,30 @@ TITLES: dict[str, dict[str, str]] = {
                      "fr": "Le tuteur a répondu à votre avis"},
 }
 
+TUTOR_MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
+    "tutor_review": {
+        "en": ("A tutor profile awaits review", "{name} updated their profile."),
+        "fr": ("Un profil de tuteur attend validation", "{name} a mis à jour son profil."),
+    },
+    "tutor_approved": {
+        "en": ("Your tutor profile is approved", "Students can now book you, {name}."),
+        "fr": ("Votre profil de tuteur est validé",
+               "Les élèves peuvent maintenant vous réserver, {name}."),
+    },
+    "tutor_suspended": {
+        "en": ("Your tutor profile is suspended", "No new bookings for now. {reason}"),
+        "fr": ("Votre profil de tuteur est suspendu",
+               "Plus de nouvelles réservations pour l'instant. {reason}"),
+    },
+}
+
+
+def render_tutor(kind: str, language: str, name: str, reason: str | None) -> tuple[str, str]:
+    lang = language if language in ("fr", "en") else "fr"
+    title, body = TUTOR_MESSAGES[kind][lang]
+    return title, body.format(name=name, reason=reason or "").strip()
+
+
 BODIES: dict[str, str] = {
     "en": "{subject}, {when} ({zone}).",
     "fr": "{subject}, {when} ({zone}).",
@@ -67,14 +93,24 @@ OPEN = {"en": "Open the session", "fr": "Ouvrir la séance"}
 
 
 def email_message(
-    *, to: str, title: str, body: str, language: str, link: str, message_id: str
+    *, to: str, title: str, body: str, language: str, link: str, message_id: str,
+    sent_at: datetime,
 ) -> EmailMessage:
-    """A text + HTML email. Its Message-ID derives from the notification, so even a resend
-    after a crash is recognised as the same message by mail clients."""
+    """A text + HTML email, complete as RFC 5322 wants it (`Date`, `Message-ID`; `From` is
+    the mailer's). Its Message-ID derives from the notification, so even a resend after a
+    crash is recognised as the same message by mail clients. Both parts are UTF-8 in
+    quoted-printable (French stays readable in the source, and every line short), and it
+    says it was sent by a machine, so vacation replies are not sent back (RFC 3834)."""
     lang = language if language in OPEN else "fr"
     msg = EmailMessage()
     msg["To"], msg["Subject"], msg["Message-ID"] = to, title, message_id
-    msg.set_content(f"{body}\n\n{OPEN[lang]}: {link}\n")
+    msg["Date"] = format_datetime(sent_at.astimezone(UTC))
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"  # Exchange's own switch for the same
+    msg.set_content(f"{body}\n\n{OPEN[lang]}: {link}\n", charset="utf-8",
+                    cte="quoted-printable")
     msg.add_alternative(EMAIL_HTML.render(lang=lang, title=title, body=body, link=link,
-                                          open=OPEN[lang]), subtype="html")
+                                          open=OPEN[lang]), subtype="html", charset="utf-8",
+                        cte="quoted-printable")
+    msg["Content-Language"] = lang  # after the parts: setting content drops Content-* headers
     return msg

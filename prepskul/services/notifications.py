@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -16,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import ChangeEvent, Notification, Profile, TutoringSession
 from prepskul.domain.errors import NotFound
 from prepskul.domain.lifecycle import Status
+from prepskul.domain.people import Role
 from prepskul.providers.fcm.client import UnregisteredToken
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services.access import audience
-from prepskul.services.messages import email_message, render
+from prepskul.services.messages import email_message, render, render_tutor
 
 REMINDERS = {"24h": timedelta(hours=24), "15min": timedelta(minutes=15)}
 
@@ -47,19 +50,45 @@ async def notify_people(
     concerned = await audience(db, session)
     if only is not None:
         concerned = [person for person in concerned if person in only]
-    people = {person.id: person for person in (await db.scalars(
-        select(Profile).where(Profile.id.in_(concerned)))).all()}
-    if not people:
+    people = (await db.scalars(select(Profile).where(Profile.id.in_(concerned)))).all()
+    rows = [_in_app(session, person, kind, occasion) for person in people]
+    await _write(db, rt, list(people), rows, session.id)
+
+
+async def notify_about_tutor(
+    db: AsyncSession, rt: Runtime, people: list[Profile], tutor: Profile, kind: str,
+    *, occasion: str, reason: str | None = None,
+) -> None:
+    """A change to a tutor's profile, told to the tutor or to the operators: not about a
+    session, so its links lead to the tutor's page (operators: the console)."""
+    rows = []
+    for person in people:
+        title, body = render_tutor(kind, person.language, tutor.full_name, reason)
+        path = "/ops/tutors" if person.role == Role.ADMIN else "/tutor"
+        rows.append({"user_id": person.id, "session_id": None, "kind": kind, "title": title,
+                     "body": body, "data": {"tutor_id": str(tutor.id), "path": path},
+                     "dedupe_key": f"notify:{kind}:{tutor.id}:{person.id}:{occasion}"})
+    await _write(db, rt, people, rows, None)
+
+
+async def operators(db: AsyncSession) -> list[Profile]:
+    return list((await db.scalars(select(Profile).where(Profile.role == Role.ADMIN))).all())
+
+
+async def _write(db: AsyncSession, rt: Runtime, people: list[Profile],
+                 rows: list[dict[str, Any]], session_id: uuid.UUID | None) -> None:
+    if not rows:
         return
-    rows = [_in_app(session, person, kind, occasion) for person in people.values()]
+    by_id = {person.id: person for person in people}
     created = (await db.execute(  # one statement for everyone; the already told are skipped
         insert(Notification).values(rows)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Notification.id, Notification.user_id, Notification.title))).all()
+        .returning(Notification.id, Notification.user_id, Notification.kind,
+                   Notification.title))).all()
     now = rt.clock.now()
-    for notification_id, user_id, title in created:
-        person = people[user_id]
-        db.add(ChangeEvent(type="notification.created", session_id=session.id,
+    for notification_id, user_id, kind, title in created:
+        person = by_id[user_id]
+        db.add(ChangeEvent(type="notification.created", session_id=session_id,
                            audience=[user_id],
                            data={"notification_id": str(notification_id), "kind": kind,
                                  "title": title}))
@@ -91,8 +120,10 @@ async def _delivered(rt: Runtime, note: Notification, **stamp: object) -> None:
         await db.execute(update(Notification).where(Notification.id == note.id).values(**stamp))
 
 
-def session_link(rt: Runtime, session_id: uuid.UUID | None) -> str:
-    return f"{rt.settings.public_base_url.rstrip('/')}/sessions/{session_id}"
+def link_for(rt: Runtime, note: Notification) -> str:
+    """The page a notification is about: its session's, or the one it names."""
+    path = f"/sessions/{note.session_id}" if note.session_id else note.data.get("path", "/")
+    return f"{rt.settings.public_base_url.rstrip('/')}{path}"
 
 
 async def send_email(rt: Runtime, notification_id: uuid.UUID) -> str:
@@ -101,10 +132,11 @@ async def send_email(rt: Runtime, notification_id: uuid.UUID) -> str:
     if found is None:
         return "nothing to send"
     note, person, address = found
-    host = rt.settings.public_base_url.split("//")[-1].split("/")[0]
+    host = urlsplit(rt.settings.public_base_url).hostname  # no port: a msg-id has none
     await rt.mailer.send(email_message(
         to=address, title=note.title, body=note.body, language=person.language,
-        link=session_link(rt, note.session_id), message_id=f"<{note.id}@{host}>"))
+        link=link_for(rt, note), message_id=f"<{note.id}@{host}>",
+        sent_at=rt.clock.now()))
     await _delivered(rt, note, emailed_at=rt.clock.now())
     return "emailed"
 
@@ -117,7 +149,7 @@ async def send_push(rt: Runtime, notification_id: uuid.UUID) -> str:
     note, person, address = found
     try:
         await rt.push.send(address, note.title, note.body,
-                           {"session_id": str(note.session_id), "kind": note.kind})
+                           {"session_id": str(note.session_id or ""), "kind": note.kind})
     except UnregisteredToken:
         async with rt.sessions.begin() as db:  # the app was uninstalled: stop trying
             await db.execute(update(Profile).where(Profile.id == person.id)

@@ -59,17 +59,8 @@ async def update_profile(db: AsyncSession, profile: Profile, changes: dict[str, 
     return profile
 
 
-async def list_tutors(db: AsyncSession, subject: str | None = None) -> list[Profile]:
-    query = select(Profile).where(Profile.role == Role.TUTOR).order_by(Profile.full_name)
-    tutors = list((await db.scalars(query)).all())
-    if subject:
-        wanted = subject.casefold()
-        tutors = [t for t in tutors if any(s.casefold() == wanted for s in t.subjects)]
-    return tutors
-
-
-async def get_tutor(db: AsyncSession, tutor_id: uuid.UUID) -> Profile:
-    tutor = await db.get(Profile, tutor_id)
+async def get_tutor(db: AsyncSession, tutor_id: uuid.UUID, *, lock: bool = False) -> Profile:
+    tutor = await db.get(Profile, tutor_id, with_for_update=lock)
     if tutor is None or tutor.role != Role.TUTOR:
         raise NotFound("tutor_not_found", "There is no tutor with that id.")
     return tutor

@@ -39,9 +39,11 @@ from prepskul.services.access import learner_side, session_for
 from prepskul.services.demo import DEMO_USERS, demo_user
 from prepskul.services.lessons import record_lesson
 from prepskul.web.i18n import status_names, translator
+from prepskul.web.markdown import markdown_html
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.filters["markdown"] = markdown_html
 STATIC = Path(__file__).parent / "static"
 
 
@@ -143,12 +145,8 @@ def _page_within_site(referer: str | None) -> str:
 @router.get("/sessions")
 async def sessions_page(request: Request, db: DB, user: PageUser) -> Response:
     rows, _ = await booking.list_sessions(db, user, limit=100)
-    tutors = await people.list_tutors(db)
-    children = await people.children_of(db, user.id) if user.role == Role.PARENT else set()
-    kids = [await db.get(Profile, uuid.UUID(c)) for c in sorted(children)]
-    return await render_live(request, db, "sessions.html", user, sessions=rows, tutors=tutors,
-                             ratings=await reviews.ratings(db, (t.id for t in tutors)),
-                             children=kids, can_book=user.role in (Role.STUDENT, Role.PARENT))
+    return await render_live(request, db, "sessions.html", user, sessions=rows,
+                             can_book=user.role in (Role.STUDENT, Role.PARENT))
 
 
 def _local_input(value: str, zone: str) -> datetime:
@@ -159,18 +157,30 @@ def _local_input(value: str, zone: str) -> datetime:
         raise InvalidInput("invalid_time", "Pick a date and a time.") from None
 
 
+def _instant(value: str) -> datetime:
+    """A start time offered by the slot picker: an instant with its offset."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise InvalidInput("invalid_time", "Pick one of the offered times.")
+    return when
+
+
 @router.post("/sessions")
 async def book(request: Request, db: DB, rt: RuntimeDep, user: PageUser,
                _: Csrf, tutor_id: Annotated[uuid.UUID, Form()],
-               subject: Annotated[str, Form()], starts: Annotated[str, Form()],
+               subject: Annotated[str, Form()], starts_at: Annotated[str, Form()],
                minutes: Annotated[int, Form()], kind: Annotated[Kind, Form()],
                student_id: Annotated[str, Form()] = "") -> Response:
+    picker = f"/tutors/{tutor_id}"
     try:
         session = await booking.book(db, rt, user, booking.BookingRequest(
-            tutor_id=tutor_id, subject=subject, starts_at=_local_input(starts, user.time_zone),
+            tutor_id=tutor_id, subject=subject, starts_at=_instant(starts_at),
             minutes=minutes, kind=kind, student_id=uuid.UUID(student_id) if student_id else None))
     except DomainError as exc:
-        return back("/sessions", exc.message)
+        return back(picker, exc.message)
     return back(f"/sessions/{session.id}")
 
 

@@ -19,13 +19,19 @@ async def test_a_student_books_pays_joins_and_reads_the_notes(
     student = await person("student")
     await snap(student, "sign-in-done")
 
-    # Book: the price is shown before paying, the time is the student's own zone.
-    starts = (datetime.now(ZoneInfo("Africa/Douala")) + timedelta(days=1)).replace(
-        minute=0, second=0, microsecond=0)
+    # Book one of the tutor's free times: the price is shown before paying, the times are
+    # in the student's own zone.
+    await student.click("#find-tutor")
+    await student.click(".tutor:has-text('Dr. Ngono') a.button")
     await student.select_option("select[name=minutes]", "90")
-    await student.fill("input[name=starts]", starts.strftime("%Y-%m-%dT%H:%M"))
-    # Locators, not wait_for_function: the pages' CSP forbids the eval that one relies on.
-    await student.locator("#quote", has_text="7500 XAF").wait_for()
+    await student.click("#lesson button")
+    await student.wait_for_url("**minutes=90**")
+    assert await student.inner_text("#price") == "7500 XAF"
+    await student.locator("#days a.day").nth(1).click()  # tomorrow
+    await student.wait_for_url("**day=**")
+    first = student.locator("#times input[name=starts_at]").first
+    starts = datetime.fromisoformat(await first.get_attribute("value") or "").astimezone(
+        ZoneInfo("Africa/Douala"))
     await snap(student, "book")
     await student.click("#book button")
     await student.wait_for_url("**/sessions/*")

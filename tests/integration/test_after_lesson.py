@@ -180,7 +180,7 @@ async def test_the_tutor_list_shows_an_average_from_three_visible_reviews(
         return result
 
     async def shown() -> tuple[Any, Any]:
-        tutors = (await api.get("/api/tutors", headers=auth("student"))).json()
+        tutors = (await api.get("/api/tutors", headers=auth("student"))).json()["items"]
         [ngono] = [t for t in tutors if t["full_name"] == "Dr. Ngono"]
         return ngono["rating_average"], ngono["rating_count"]
 

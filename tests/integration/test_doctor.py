@@ -48,8 +48,12 @@ async def test_a_service_account_without_delegation_is_explained(rt, sandbox) ->
     assert "domain-wide delegation" in check.fix and "GOOGLE_DELEGATED_USER" in check.fix
 
 
-async def test_wrong_provider_keys_fail_with_the_setting_to_fix(runtime_with, sandbox) -> None:  # type: ignore[no-untyped-def]
-    rt = await runtime_with(fapshi_api_key="FAK_TEST_wrong", fathom_api_key="wrong")
+async def test_wrong_provider_keys_fail_with_the_setting_to_fix(  # type: ignore[no-untyped-def]
+        runtime_with, sandbox, settings) -> None:
+    fake = settings.public_base_url + "/sandbox"  # keys given: the fakes must be named
+    rt = await runtime_with(fapshi_api_user="sandbox-user", fapshi_api_key="FAK_TEST_wrong",
+                            fapshi_base_url=f"{fake}/fapshi", fathom_api_key="wrong",
+                            fathom_base_url=f"{fake}/fathom/external/v1")
     checks = _by_name(await doctor.run(rt))
     assert checks["Fapshi"].failed and "FAPSHI_API_KEY" in checks["Fapshi"].fix
     assert checks["Fathom"].failed and "FATHOM_API_KEY" in checks["Fathom"].fix

@@ -1,7 +1,9 @@
 """Each person concerned hears of each change once per channel — in-app, email in their
 language, push — through retries and duplicate webhooks; a dead channel blocks no other."""
 
+import re
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -114,3 +116,29 @@ async def test_notifications_are_listed_and_marked_read(api, auth, book, worker)
     assert tutors == []
     other = await api.post(f"/api/notifications/{cancelled['id']}/read", headers=auth("tutor"))
     assert other.json() == {"marked": 0}  # someone else's: nothing changes
+
+
+async def test_an_email_is_complete_as_mail_servers_want_it_in_french(
+    book, worker, mailbox, rt
+) -> None:  # type: ignore[no-untyped-def]
+    """RFC 5322's required Date and a well-formed Message-ID, text and HTML alternatives in
+    UTF-8, and the marks that stop vacation replies (RFC 3834)."""
+    await book("student")
+    await worker.drain()
+    [message] = [m for m in mailbox.messages if m["To"] == "ngono@tutors.prepskul.test"]
+    assert parsedate_to_datetime(str(message["Date"])).tzinfo is not None
+    assert re.fullmatch(r"<[0-9a-f-]+@127\.0\.0\.1>", str(message["Message-ID"]))
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["From"] == rt.settings.email_from
+    assert message["Content-Language"] == "fr"
+    assert message.get_content_type() == "multipart/alternative"
+    plain, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and html is not None
+    assert plain.get_content_charset() == html.get_content_charset() == "utf-8"
+    assert "Ouvrir la séance" in plain.get_content()
+    assert 'lang="fr"' in html.get_content() and "Ouvrir la séance" in html.get_content()
+    assert str(message["Subject"]) == "Séance réservée"
+    [raw] = [r for r in mailbox.raw if b"ngono@tutors.prepskul.test" in r]
+    assert raw.isascii()  # 7-bit on the wire: any server relays it, SMTPUTF8 or not
+    assert b"Subject: =?utf-8?" in raw
+    assert max(len(line) for line in raw.splitlines()) <= 998  # RFC 5322's hard limit

@@ -1,5 +1,5 @@
 """The public API fuzzed from its own OpenAPI document (schemathesis): thousands of valid
-and invalid requests, as a student and as an operator, and never a 5xx."""
+and invalid requests, as a student, a tutor and an operator, and never a 5xx."""
 
 import asyncio
 import re
@@ -12,7 +12,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("who", ["student", "admin"])
+@pytest.mark.parametrize("who", ["student", "tutor", "admin"])
 async def test_no_request_built_from_the_schema_gets_a_server_error(
     settings: Any, auth: Any, sandbox: Any, who: str, tmp_path: Path
 ) -> None:

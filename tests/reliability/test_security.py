@@ -22,6 +22,8 @@ ANY = {"anon": 200, "outsider": 200, "student": 200, "tutor": 200, "admin": 200}
 SIGNED_IN = {**ANY, "anon": 401}
 PARTICIPANTS = {**SIGNED_IN, "outsider": 404}
 OPERATORS = {"anon": 401, "outsider": 403, "student": 403, "tutor": 403, "admin": 200}
+TUTOR_ONLY = {**OPERATORS, "tutor": 200, "admin": 403}
+ALL_HOURS = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]}
 UNKNOWN = str(uuid.uuid4())
 
 # (method, path) ⇒ (body or None, expected status per role)
@@ -33,6 +35,15 @@ TABLE: dict[tuple[str, str], tuple[Any, dict[str, int]]] = {
     ("PATCH", "/api/me"): ({}, SIGNED_IN),
     ("GET", "/api/tutors"): (None, SIGNED_IN),
     ("GET", "/api/tutors/{tutor_id}/quote"): (None, SIGNED_IN),
+    ("GET", "/api/tutors/{tutor_id}"): (None, SIGNED_IN),
+    ("GET", "/api/tutors/{tutor_id}/slots"): (None, SIGNED_IN),
+    ("GET", "/api/me/tutor"): (None, TUTOR_ONLY),
+    ("PATCH", "/api/me/tutor"): ({}, TUTOR_ONLY),
+    ("GET", "/api/me/availability"): (None, TUTOR_ONLY),
+    ("PUT", "/api/me/availability"): (ALL_HOURS, TUTOR_ONLY),
+    ("GET", "/api/admin/tutors"): (None, OPERATORS),
+    ("POST", "/api/admin/tutors/{tutor_id}/approve"): (None, {**OPERATORS, "admin": 409}),
+    ("POST", "/api/admin/tutors/{tutor_id}/suspend"): ({"reason": "x"}, OPERATORS),
     ("GET", "/api/sessions"): (None, SIGNED_IN),
     ("POST", "/api/sessions"): ("booking", {**SIGNED_IN, "outsider": 201, "student": 201,
                                             "tutor": 403, "admin": 403}),

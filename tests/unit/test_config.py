@@ -1,8 +1,12 @@
 """Settings are checked at start, and a bad one is named."""
 
+import base64
+from pathlib import Path
+
 import pytest
 
 from prepskul.config import ConfigError, load_settings
+from tests.unit.conftest import production
 
 
 def test_nothing_configured_means_sandbox_with_every_fake() -> None:
@@ -32,3 +36,65 @@ def test_a_malformed_setting_is_named(overrides: dict[str, str], named: str) -> 
     with pytest.raises(ConfigError) as refused:
         load_settings(**overrides)
     assert named in str(refused.value)
+
+
+def test_a_malformed_fathom_secret_is_refused_in_every_mode_with_the_form_expected(
+        key_file: Path) -> None:
+    """`x` used to start fine, then every delivery answered 500."""
+    for settings in (production(key_file, fathom_webhook_secret="x"),
+                     {"fathom_webhook_secret": "x"}):
+        with pytest.raises(ConfigError) as refused:
+            load_settings(**settings)
+        assert "FATHOM_WEBHOOK_SECRET: entry 1" in str(refused.value)
+        assert "`whsec_` followed by base64 of at least 24 bytes" in str(refused.value)
+
+
+@pytest.mark.parametrize("secret", [
+    "whsec_" + base64.b64encode(b"s" * 16).decode(),  # too short a key
+    "whsec_not base64!",
+    base64.b64encode(b"s" * 32).decode(),  # the prefix left out
+])
+def test_the_second_of_two_fathom_secrets_is_checked_too(secret: str) -> None:
+    good = "whsec_" + base64.b64encode(b"k" * 24).decode()
+    with pytest.raises(ConfigError) as refused:
+        load_settings(fathom_webhook_secret=f"{good} {secret}")
+    assert "FATHOM_WEBHOOK_SECRET: entry 2" in str(refused.value)
+    assert "entry 1" not in str(refused.value)
+
+
+@pytest.mark.parametrize(("overrides", "named", "form"), [
+    ({"fapshi_webhook_secret": "short-secret"}, "FAPSHI_WEBHOOK_SECRET", "at least 24"),
+    ({"supabase_jwt_secret": "jwt-secret"}, "SUPABASE_JWT_SECRET", "at least 32"),
+    ({"public_base_url": "http://sessions.prepskul.cm"}, "PUBLIC_BASE_URL", "https://"),
+    ({"fapshi_base_url": "http://live.fapshi.com"}, "FAPSHI_BASE_URL", "https://"),
+    ({"google_token_uri": "https://x.example.com/sandbox/google/token"}, "GOOGLE_TOKEN_URI",
+     "sandbox"),
+])
+def test_production_refuses_weak_secrets_and_plain_urls_naming_the_setting_and_form(
+        key_file: Path, overrides: dict[str, str], named: str, form: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(**production(key_file, **overrides))
+    line = next(x for x in str(refused.value).splitlines() if named in x)
+    assert form in line
+    load_settings(**{"prepskul_env": "sandbox", **overrides})  # the sandbox's own rules
+
+
+def test_every_problem_is_named_at_once(key_file: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings(**production(key_file, fapshi_webhook_secret="short",
+                                   supabase_jwt_secret="short", fathom_webhook_secret="x"))
+    for named in ("FAPSHI_WEBHOOK_SECRET", "SUPABASE_JWT_SECRET", "FATHOM_WEBHOOK_SECRET"):
+        assert named in str(refused.value)
+
+
+def test_setup_commands_start_before_the_fathom_secret_exists(key_file: Path) -> None:
+    """`prepskul fathom webhook register` is how the operator obtains the secret."""
+    without = production(key_file, fathom_webhook_secret=None)
+    with pytest.raises(ConfigError) as refused:
+        load_settings(**without)
+    assert "FATHOM_WEBHOOK_SECRET (`prepskul fathom webhook register` prints it)" in str(
+        refused.value)
+    assert load_settings(setup=True, **without).fathom_secrets == []
+    with pytest.raises(ConfigError):  # anything else missing still stops a setup command
+        load_settings(setup=True, **production(key_file, fathom_webhook_secret=None,
+                                               fapshi_api_key=None))

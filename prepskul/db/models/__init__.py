@@ -1,6 +1,7 @@
 """Tables, one module per concern. Importing this package registers them all."""
 
 from prepskul.db.models.audit import AuditEntry
+from prepskul.db.models.availability import AvailabilityException, WeeklyWindow
 from prepskul.db.models.feed import ChangeEvent
 from prepskul.db.models.flags import TranscriptFlag
 from prepskul.db.models.inbox import WebhookEvent
@@ -17,6 +18,7 @@ from prepskul.db.models.sessions import TutoringSession
 __all__ = [
     "ActionItem",
     "AuditEntry",
+    "AvailabilityException",
     "ChangeEvent",
     "FathomWebhook",
     "Job",
@@ -32,4 +34,5 @@ __all__ = [
     "TranscriptFlag",
     "TutoringSession",
     "WebhookEvent",
+    "WeeklyWindow",
 ]

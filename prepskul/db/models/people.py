@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Boolean, ForeignKey, Integer, String, Text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prepskul.db.base import Base, created_at, enum_type, updated_at
 from prepskul.domain.people import Language, Role
+from prepskul.domain.tutors import TutorStatus
 
 
 class Profile(Base):
@@ -30,6 +31,18 @@ class Profile(Base):
     subjects: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     hourly_rate_xaf: Mapped[int | None] = mapped_column(Integer)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    levels: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    bio: Mapped[str] = mapped_column(Text, default="", server_default="")
+    teaching_languages: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), default=list, server_default="{}")
+    tutor_status: Mapped[TutorStatus] = mapped_column(
+        enum_type(TutorStatus, 16),
+        default=TutorStatus.PENDING, server_default=TutorStatus.PENDING.value)
+    tutor_status_reason: Mapped[str | None] = mapped_column(Text)
+    # Availability settings; None means the service's default.
+    buffer_minutes: Mapped[int | None] = mapped_column(Integer)
+    min_notice_minutes: Mapped[int | None] = mapped_column(Integer)
+    horizon_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from prepskul.providers.errors import PermanentProviderError
+from prepskul.providers.fapshi import TEST_KEY_PREFIX
 from prepskul.providers.fapshi.models import Initiated, Transaction
 from prepskul.providers.transport import call, json_body, json_message, parsed
 
@@ -24,7 +25,7 @@ class FapshiClient:
         self._http = http
         self.base_url = base_url.rstrip("/")
         self._headers = {"apiuser": api_user, "apikey": api_key}
-        self.is_live = not api_key.startswith("FAK_TEST_")
+        self.is_live = not api_key.startswith(TEST_KEY_PREFIX)
 
     async def _call(self, operation: str, method: str, path: str, **kw: Any) -> httpx.Response:
         return await call(

@@ -62,26 +62,4 @@
    "session.cancelled", "session.rescheduled", "session.expired", "payment.failed",
    "recording.ready", "homework.updated", "lesson.outcome", "lesson.settled",
    "lesson.problem_reported"].forEach((type) => stream.addEventListener(type, onChange));
-
-  // Booking form: subjects follow the tutor; the price is quoted by the server.
-  const book = document.getElementById("book");
-  if (book) {
-    const tutor = book.elements.tutor_id, subject = book.elements.subject;
-    const quote = document.getElementById("quote");
-    function subjects() {
-      const option = tutor.selectedOptions[0];
-      subject.replaceChildren(...(option ? option.dataset.subjects.split("|") : []).map((s) => new Option(s, s)));
-    }
-    async function price() {
-      const query = new URLSearchParams({kind: book.elements.kind.value, minutes: book.elements.minutes.value});
-      const answer = await fetch(`/api/tutors/${tutor.value}/quote?${query}`);
-      const body = await answer.json();
-      quote.textContent = answer.ok ? `${body.price_xaf} XAF` : body.message;
-    }
-    tutor.addEventListener("change", () => { subjects(); price(); });
-    book.elements.kind.addEventListener("change", price);
-    book.elements.minutes.addEventListener("change", price);
-    subjects();
-    price();
-  }
 })();
