@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from prepskul.config_checks import (
     fathom_secret_problems,
+    key_file_problems,
     provider_url_problems,
     public_url_problems,
     secret_strength_problems,
@@ -92,6 +93,7 @@ class Settings(BaseSettings):
     trial_price_60_xaf: int = 3500
     reconcile_interval_seconds: int = 300
     recording_missing_after_hours: int = 6
+    job_retention_days: int = Field(default=7, ge=1)  # finished jobs; dead ones stay
     # After the lesson (issue 20): the Join button opens before the start; a join later
     # than the grace after the start is a no-show; the outcome is decided once the grace
     # after the end has passed; the tutor's report and the family's confirmation windows.
@@ -140,6 +142,8 @@ class Settings(BaseSettings):
                                              jwt=self.supabase_jwt_secret)
         for name in PROVIDER_URL_SETTINGS:
             problems += provider_url_problems(name.upper(), getattr(self, name))
+        for name in ("google_service_account_file", "fcm_credentials_file"):
+            problems += key_file_problems(name.upper(), getattr(self, name))
         return problems
 
     def missing_for_production(self) -> list[str]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 # Standard Webhooks (Fathom signs with it): `whsec_` + base64 of the key, 24 to 64 bytes.
@@ -70,6 +72,21 @@ def provider_url_problems(name: str, url: str | None) -> Iterator[str]:
     if "sandbox" in parts.path.lower().split("/"):
         yield (f"{name}: {url!r} is a path of the sandbox's fakes, which production never "
                "calls; unset it for the provider's real address")
+
+
+def key_file_problems(name: str, path: Path | None) -> Iterator[str]:
+    """A Google service-account key names the token endpoint its client calls: held to the
+    same rules as a base URL."""
+    if path is None or not path.is_file():
+        return
+    try:
+        token_uri = json.loads(path.read_text()).get("token_uri")
+    except (ValueError, OSError, AttributeError):
+        token_uri = None
+    if not isinstance(token_uri, str):
+        yield f"{name}: {path} is not a Google service-account key (JSON with a token_uri)"
+        return
+    yield from provider_url_problems(f"{name} (its token_uri)", token_uri)
 
 
 def public_url_problems(url: str) -> Iterator[str]:

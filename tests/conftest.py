@@ -25,7 +25,7 @@ from prepskul.api.auth import mint_token
 from prepskul.app import create_app
 from prepskul.clock import ManualClock
 from prepskul.config import Settings, load_settings
-from prepskul.db import migrate
+from prepskul.db import migrate, models
 from prepskul.db.embedded import EmbeddedPostgres
 from prepskul.db.engine import plain_dsn
 from prepskul.http_server import server_config
@@ -250,12 +250,9 @@ async def fresh_db(rt: Runtime, clock: ManualClock) -> None:
     async with rt.sessions.begin() as db:
         from sqlalchemy import text
 
-        tables = ", ".join(
-            f"prepskul.{t}" for t in ("change_events", "notifications", "action_items",
-                                      "recordings", "payments", "jobs", "webhook_events",
-                                      "sessions", "parent_links", "availability_windows",
-                                      "availability_exceptions", "profiles")
-        )
+        # Every table the models know (a hand-kept list missed one, so a test could see
+        # another's leftovers).
+        tables = ", ".join(f"prepskul.{t.name}" for t in models.Base.metadata.sorted_tables)
         await db.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         await seed_demo(db, hours=ALL_DAY)
 

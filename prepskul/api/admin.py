@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from prepskul.api.after_lesson import OutcomeOut, ReviewOut
@@ -19,6 +19,7 @@ from prepskul.services import flags, operations, outcomes, recordings, reviews
 
 router = APIRouter(prefix="/api/admin", tags=["operators"])
 Limit = Annotated[int, Query(ge=1, le=500)]
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a Postgres bigint: larger ids are 422s
 
 
 class WebhookEventOut(FromRow):
@@ -40,7 +41,9 @@ class JobOut(FromRow):
     attempts: int
     max_attempts: int
     run_at: datetime
+    finished_at: datetime | None
     last_error: str | None
+    outcome: str | None  # what the handler did, in its words
 
 class UnassignedRecordingOut(BaseModel):
     id: uuid.UUID
@@ -66,7 +69,7 @@ async def webhooks(db: DB, _: Admin, provider: str | None = None, state: str | N
 
 
 @router.post("/webhooks/{event_id}/replay", response_model=WebhookEventOut)
-async def replay_webhook(event_id: int, db: DB, rt: RuntimeDep, _: Admin) -> WebhookEventOut:
+async def replay_webhook(event_id: RowId, db: DB, rt: RuntimeDep, _: Admin) -> WebhookEventOut:
     return WebhookEventOut.model_validate(await operations.replay_webhook(db, rt, event_id))
 
 
@@ -76,8 +79,14 @@ async def jobs(db: DB, _: Admin, status: str | None = None, limit: Limit = 100) 
 
 
 @router.post("/jobs/{job_id}/replay", status_code=204)
-async def replay_job(job_id: int, db: DB, rt: RuntimeDep, _: Admin) -> None:
+async def replay_job(job_id: RowId, db: DB, rt: RuntimeDep, _: Admin) -> None:
     await operations.replay_job(db, rt, job_id)
+
+
+@router.delete("/jobs/{job_id}", status_code=204)
+async def purge_job(job_id: RowId, db: DB, _: Admin) -> None:
+    """A dead job is kept until replayed or purged here; finished ones go by themselves."""
+    await operations.purge_job(db, job_id)
 
 
 @router.get("/payments/flagged", response_model=list[PaymentOut])

@@ -10,18 +10,18 @@ from prepskul.providers.errors import PermanentProviderError
 from prepskul.services import meetings
 
 
-async def create_meeting(ctx: JobContext, payload: dict[str, Any]) -> None:
+async def create_meeting(ctx: JobContext, payload: dict[str, Any]) -> str:
     session_id = uuid.UUID(payload["session_id"])
     try:
-        await meetings.create_meeting(ctx.rt, session_id)
+        return await meetings.create_meeting(ctx.rt, session_id)
     except PermanentProviderError as exc:
         await meetings.mark_meet_failed(ctx.rt, session_id, str(exc))
         raise  # dead letter, with Google's reason, for an operator to fix and replay
 
 
-async def update_meeting(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await meetings.update_meeting(ctx.rt, uuid.UUID(payload["session_id"]))
+async def update_meeting(ctx: JobContext, payload: dict[str, Any]) -> str:
+    return await meetings.update_meeting(ctx.rt, uuid.UUID(payload["session_id"]))
 
 
-async def cancel_meeting(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await meetings.cancel_meeting(ctx.rt, uuid.UUID(payload["session_id"]))
+async def cancel_meeting(ctx: JobContext, payload: dict[str, Any]) -> str:
+    return await meetings.cancel_meeting(ctx.rt, uuid.UUID(payload["session_id"]))

@@ -9,14 +9,14 @@ from prepskul.jobs.worker import JobContext
 from prepskul.services import notifications
 
 
-async def send_email(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await notifications.send_email(ctx.rt, uuid.UUID(payload["notification_id"]))
+async def send_email(ctx: JobContext, payload: dict[str, Any]) -> str:
+    return await notifications.send_email(ctx.rt, uuid.UUID(payload["notification_id"]))
 
 
-async def send_push(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await notifications.send_push(ctx.rt, uuid.UUID(payload["notification_id"]))
+async def send_push(ctx: JobContext, payload: dict[str, Any]) -> str:
+    return await notifications.send_push(ctx.rt, uuid.UUID(payload["notification_id"]))
 
 
-async def send_reminders(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await notifications.due_reminders(ctx.rt)
+async def send_reminders(ctx: JobContext, payload: dict[str, Any]) -> str:
+    return f"{await notifications.due_reminders(ctx.rt)} sessions reminded"
 

@@ -9,9 +9,9 @@ from prepskul.jobs.worker import JobContext
 from prepskul.services import outcomes
 
 
-async def decide_outcomes(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await outcomes.decide_due(ctx.rt)
+async def decide_outcomes(ctx: JobContext, payload: dict[str, Any]) -> str:
+    return f"{await outcomes.decide_due(ctx.rt)} lesson outcomes decided"
 
 
-async def settle_silent_outcomes(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await outcomes.settle_silent(ctx.rt)
+async def settle_silent_outcomes(ctx: JobContext, payload: dict[str, Any]) -> str:
+    return f"{await outcomes.settle_silent(ctx.rt)} lessons confirmed by silence"

@@ -12,7 +12,7 @@ from prepskul.services import inbox, payments
 log = logging.getLogger(__name__)
 
 
-async def process_fapshi_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
+async def process_fapshi_webhook(ctx: JobContext, payload: dict[str, Any]) -> str:
     rt = ctx.rt
     event_id = int(payload["event_id"])
     trans_id = str((await inbox.load_body(rt, event_id))["transId"])
@@ -25,19 +25,24 @@ async def process_fapshi_webhook(ctx: JobContext, payload: dict[str, Any]) -> No
     async with rt.sessions.begin() as db:  # the change and the delivery's outcome together
         outcome = await payments.apply_transaction(db, rt, tx) if tx else payments.UNKNOWN
         await inbox.mark(db, event_id, "processed", now=rt.clock.now(), error=outcome)
+    return outcome
 
 
-async def reconcile_payments(ctx: JobContext, payload: dict[str, Any]) -> None:
+async def reconcile_payments(ctx: JobContext, payload: dict[str, Any]) -> str:
     """Fapshi sends each webhook once and never again: ask about every open transaction
     whose check is due, so a lost webhook only delays a confirmation."""
-    for trans_id in await payments.due_for_check(ctx.rt):
+    due = await payments.due_for_check(ctx.rt)
+    unanswered = 0
+    for trans_id in due:
         try:
             await payments.check_with_fapshi(ctx.rt, trans_id)
         except ProviderError as exc:  # one unanswered check must not stop the others
+            unanswered += 1
             log.warning("reconcile %s: %s (asked again at its next check)", trans_id, exc)
+    return f"{len(due)} transactions checked, {unanswered} unanswered"
 
 
-async def expire_payment(ctx: JobContext, payload: dict[str, Any]) -> None:
+async def expire_payment(ctx: JobContext, payload: dict[str, Any]) -> str:
     """Close a checkout link whose session was cancelled. If it was paid meanwhile, Fapshi
     refuses, and we record what it says (the money becomes a refund owed)."""
     trans_id = str(payload["trans_id"])
@@ -46,8 +51,8 @@ async def expire_payment(ctx: JobContext, payload: dict[str, Any]) -> None:
     except PermanentProviderError as exc:
         if exc.status != 400:
             raise
-    await payments.check_with_fapshi(ctx.rt, trans_id)
+    return await payments.check_with_fapshi(ctx.rt, trans_id)
 
 
-async def expire_stale_sessions(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await payments.expire_stale_sessions(ctx.rt)
+async def expire_stale_sessions(ctx: JobContext, payload: dict[str, Any]) -> str:
+    return f"{await payments.expire_stale_sessions(ctx.rt)} sessions expired"

@@ -8,7 +8,7 @@ from prepskul.jobs.worker import JobContext
 from prepskul.services import inbox, recordings
 
 
-async def process_fathom_webhook(ctx: JobContext, payload: dict[str, Any]) -> None:
+async def process_fathom_webhook(ctx: JobContext, payload: dict[str, Any]) -> str:
     rt = ctx.rt
     event_id = int(payload["event_id"])
     meeting = await inbox.load_body(rt, event_id)
@@ -16,7 +16,8 @@ async def process_fathom_webhook(ctx: JobContext, payload: dict[str, Any]) -> No
     async with rt.sessions.begin() as db:
         outcome = await recordings.ingest(db, rt, meeting)
         await inbox.mark(db, event_id, "processed", now=rt.clock.now(), error=outcome)
+    return outcome
 
 
-async def mark_missing_recordings(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await recordings.mark_missing(ctx.rt)
+async def mark_missing_recordings(ctx: JobContext, payload: dict[str, Any]) -> str:
+    return f"{await recordings.mark_missing(ctx.rt)} recordings marked missing"

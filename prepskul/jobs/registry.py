@@ -16,6 +16,7 @@ def handlers() -> dict[JobKind, Handler]:
         JobKind.SEND_PUSH: notifications.send_push,
         JobKind.SEND_REMINDERS: notifications.send_reminders,
         JobKind.PURGE_CHANGE_LOG: retention.purge_change_log,
+        JobKind.PURGE_FINISHED_JOBS: retention.purge_finished_jobs,
         JobKind.PROCESS_FAPSHI_WEBHOOK: payments.process_fapshi_webhook,
         JobKind.RECONCILE_PAYMENTS: payments.reconcile_payments,
         JobKind.EXPIRE_PAYMENT: payments.expire_payment,
@@ -38,6 +39,7 @@ def schedules(rt: Runtime) -> list[Schedule]:
         Schedule(JobKind.MARK_MISSING_RECORDINGS, timedelta(minutes=15)),
         Schedule(JobKind.SEND_REMINDERS, timedelta(minutes=1)),
         Schedule(JobKind.PURGE_CHANGE_LOG, timedelta(hours=1)),
+        Schedule(JobKind.PURGE_FINISHED_JOBS, timedelta(hours=1)),
         Schedule(JobKind.DECIDE_OUTCOMES, timedelta(minutes=5)),
         Schedule(JobKind.SETTLE_SILENT_OUTCOMES, timedelta(minutes=15)),
     ]

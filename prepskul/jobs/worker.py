@@ -36,7 +36,8 @@ class JobContext:
     job: store.ClaimedJob
 
 
-Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
+# A handler returns what it did, in a few words (kept on the job for operators), or None.
+Handler = Callable[[JobContext, dict[str, Any]], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -155,12 +156,14 @@ class Worker:
 
     async def _attempt(self, job: store.ClaimedJob) -> None:
         outcome: dict[str, Any] = {}
+        result: str | None = None
         try:
             handler = self._handler_for(job.kind)
             if job.attempts > job.max_attempts:
                 raise GiveUp("every attempt was cut short (worker stopped or timed out)")
             timeout = self.lease.total_seconds() - 5
-            await asyncio.wait_for(handler(JobContext(self.rt, job), job.payload), timeout)
+            result = await asyncio.wait_for(handler(JobContext(self.rt, job), job.payload),
+                                            timeout)
         except (GiveUp, PermanentProviderError) as exc:
             outcome = {"error": _describe(exc), "permanent": True}
         except RetryLater as exc:
@@ -173,7 +176,7 @@ class Worker:
         now = self.rt.clock.now()
         async with self.rt.sessions.begin() as db:
             if not outcome:
-                await store.complete(db, job, worker=self.name, now=now)
+                await store.complete(db, job, worker=self.name, now=now, outcome=result)
                 log.info("job %s (%s) done on attempt %d", job.id, job.kind, job.attempts)
                 return
             status = await store.fail(db, job, worker=self.name, now=now, **outcome)

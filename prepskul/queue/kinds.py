@@ -11,6 +11,7 @@ class JobKind(StrEnum):
     SEND_PUSH = "send_push"
     SEND_REMINDERS = "send_reminders"
     PURGE_CHANGE_LOG = "purge_change_log"
+    PURGE_FINISHED_JOBS = "purge_finished_jobs"
     PROCESS_FAPSHI_WEBHOOK = "process_fapshi_webhook"
     RECONCILE_PAYMENTS = "reconcile_payments"
     EXPIRE_PAYMENT = "expire_payment"

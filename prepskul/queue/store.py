@@ -97,13 +97,16 @@ async def claim(
 _MINE = "id = :id AND locked_by = :worker AND status = 'running'"
 
 
-async def complete(db: AsyncSession, job: ClaimedJob, *, worker: str, now: datetime) -> None:
+async def complete(db: AsyncSession, job: ClaimedJob, *, worker: str, now: datetime,
+                   outcome: str | None = None) -> None:
+    """Done, with what the handler said it did (shown to operators beside the job)."""
     await db.execute(
         text(
             "UPDATE prepskul.jobs SET status = 'done', finished_at = :now, locked_until = NULL,"
-            f" last_error = NULL, updated_at = now() WHERE {_MINE}"
+            f" last_error = NULL, outcome = :outcome, updated_at = now() WHERE {_MINE}"
         ),
-        {"id": job.id, "worker": worker, "now": now},
+        {"id": job.id, "worker": worker, "now": now,
+         "outcome": outcome[:4000] if outcome else None},
     )
 
 
@@ -159,3 +162,27 @@ async def replay(db: AsyncSession, job_id: int, *, now: datetime) -> bool:
         {"id": job_id, "now": now},
     )
     return result.scalar_one_or_none() is not None
+
+
+async def purge_dead(db: AsyncSession, job_id: int) -> bool:
+    """An operator drops a dead job they will not replay. Only dead ones: anything else is
+    still work, or already kept only for its retention."""
+    result = await db.execute(
+        text("DELETE FROM prepskul.jobs WHERE id = :id AND status = 'dead' RETURNING id"),
+        {"id": job_id},
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def purge_finished(db: AsyncSession, *, before: datetime, batch: int = 5000) -> int:
+    """Delete up to `batch` jobs done before `before`; how many. Dead jobs stay until an
+    operator replays or purges them. A dedupe key is forgotten with its job: past the
+    retention, a repeated cause is refused by the state it already changed instead."""
+    result = await db.execute(
+        text(
+            "DELETE FROM prepskul.jobs WHERE id IN (SELECT id FROM prepskul.jobs"
+            " WHERE status = 'done' AND finished_at < :before LIMIT :batch)"
+        ),
+        {"before": before, "batch": batch},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

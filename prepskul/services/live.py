@@ -184,7 +184,9 @@ async def oldest_kept(rt: Runtime) -> int | None:
         return await db.scalar(select(ChangeEvent.id).order_by(ChangeEvent.id).limit(1))
 
 
-async def purge(rt: Runtime) -> None:
-    """Bounded retention: the log keeps a week, enough for any reconnect."""
+async def purge(rt: Runtime) -> int:
+    """Bounded retention: the log keeps a week, enough for any reconnect. How many went."""
     async with rt.sessions.begin() as db:
-        await db.execute(delete(ChangeEvent).where(ChangeEvent.at < rt.clock.now() - RETENTION))
+        result = await db.execute(
+            delete(ChangeEvent).where(ChangeEvent.at < rt.clock.now() - RETENTION))
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,6 +13,8 @@ from prepskul.domain.lifecycle import MeetState, RecordingState
 from prepskul.queue import store
 from prepskul.queue.kinds import WEBHOOK_JOBS
 from prepskul.runtime import Runtime
+
+PURGE_BATCH = 5000
 
 
 async def webhook_events(
@@ -49,6 +53,25 @@ async def jobs(db: AsyncSession, *, status: str | None, limit: int) -> list[Job]
 async def replay_job(db: AsyncSession, rt: Runtime, job_id: int) -> None:
     if not await store.replay(db, job_id, now=rt.clock.now()):
         raise Conflict("not_dead", "Only a dead job can be replayed.")
+
+
+async def purge_job(db: AsyncSession, job_id: int) -> None:
+    """Drop a dead job for good (its cause was dealt with another way)."""
+    if not await store.purge_dead(db, job_id):
+        raise Conflict("not_dead", "Only a dead job can be purged.")
+
+
+async def purge_finished_jobs(rt: Runtime) -> int:
+    """Jobs done more than JOB_RETENTION_DAYS ago; in batches, each its own transaction, so a
+    large backlog never holds one long lock. How many were deleted."""
+    before = rt.clock.now() - timedelta(days=rt.settings.job_retention_days)
+    total = 0
+    while True:
+        async with rt.sessions.begin() as db:
+            deleted = await store.purge_finished(db, before=before, batch=PURGE_BATCH)
+        total += deleted
+        if deleted < PURGE_BATCH:
+            return total
 
 
 async def flagged_payments(db: AsyncSession) -> list[Payment]:

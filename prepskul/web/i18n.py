@@ -51,6 +51,7 @@ TEXT: dict[str, dict[str, str]] = {
     "replay": {"en": "Replay", "fr": "Rejouer"},
     "jobs": {"en": "Jobs", "fr": "Tâches"},
     "retry": {"en": "Retry", "fr": "Relancer"},
+    "purge": {"en": "Purge", "fr": "Supprimer"},
     "unassigned": {"en": "Recordings to assign", "fr": "Enregistrements à attribuer"},
     "assign": {"en": "Assign", "fr": "Attribuer"},
     "attention": {"en": "Sessions needing attention", "fr": "Séances à surveiller"},

@@ -24,6 +24,7 @@ from prepskul.domain.lifecycle import DECIDABLE, Status
 from prepskul.domain.outcome import FINAL, Outcome
 from prepskul.domain.people import Role
 from prepskul.domain.pricing import Kind
+from prepskul.queue.kinds import JobStatus
 from prepskul.services import (
     booking,
     flags,
@@ -320,6 +321,7 @@ async def ops_page(request: Request, db: DB, user: PageUser, provider: str = "",
         return back("/sessions", "The operations console is for operators.")
     return await render_live(
         request, db, "ops.html", user, provider=provider, state=state, job_status=job_status,
+        job_statuses=list(JobStatus),
         webhooks=await operations.webhook_events(db, provider=provider or None,
                                                  state=state or None, limit=100),
         jobs=await operations.jobs(db, status=job_status or None, limit=100),
@@ -344,6 +346,8 @@ async def ops_action(request: Request, what: str, item_id: str, db: DB, rt: Runt
             await operations.replay_webhook(db, rt, int(item_id))
         elif what == "jobs":
             await operations.replay_job(db, rt, int(item_id))
+        elif what == "dead-jobs":
+            await operations.purge_job(db, int(item_id))
         elif what == "recordings":
             await recordings.assign(db, rt, uuid.UUID(item_id), uuid.UUID(session_id.strip()))
         elif what == "outcomes":

@@ -40,6 +40,9 @@ def _commands() -> list[list[str]]:
             if line.startswith(("ExecStart=", "ExecStartPre=")):
                 argv = shlex.split(line.split("=", 1)[1])
                 found.append(["prepskul", *argv[1:]])
+    deploy_doc = (ROOT / "docs/deploy.md").read_text()
+    for block in re.findall(r"```sh\n(.*?)```", deploy_doc, re.S):
+        found += [line.split() for line in re.findall(r"\bprepskul [a-z -]+", block)]
     docker_cmd = re.search(r"^CMD (\[.*\])$", (ROOT / "Dockerfile").read_text(), re.M)
     assert docker_cmd is not None
     found.append(yaml.safe_load(docker_cmd.group(1)))

@@ -1,4 +1,8 @@
-"""What operators do: replay a failed webhook, replay a dead job, see only as admins."""
+"""What operators do: replay a failed webhook, replay or purge a dead job, read what each
+job did, see only as admins; finished jobs kept for a retention, not forever."""
+
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -54,3 +58,45 @@ async def test_the_console_is_for_operators_only(api, auth, path: str) -> None: 
     for who in ("student", "tutor", "parent"):
         assert (await api.get(path, headers=auth(who))).status_code == 403
     assert (await api.get(path, headers=auth("admin"))).status_code == 200
+
+
+async def test_a_handlers_outcome_is_shown_in_the_operators_job_view(
+    api: Any, auth: Any, paid_session: Any
+) -> None:
+    await paid_session()
+    done = (await api.get("/api/admin/jobs?status=done", headers=auth("admin"))).json()
+    outcomes = {job["kind"]: job["outcome"] for job in done}
+    assert outcomes["process_fapshi_webhook"] == "successful: session paid"
+    assert outcomes["create_meeting"].startswith("conference ")
+
+
+async def test_finished_jobs_go_after_the_retention_and_dead_ones_stay(
+    api: Any, auth: Any, paid_session: Any, sandbox: Any, worker: Any, rt: Any, clock: Any
+) -> None:
+    sandbox.calendar.no_delegation = True  # create_meeting dies
+    await paid_session()
+    before = (await api.get("/api/admin/jobs", headers=auth("admin"))).json()
+    assert {"done", "dead"} <= {job["status"] for job in before}
+    clock.advance(timedelta(days=rt.settings.job_retention_days, hours=1))
+    await worker.drain()  # the hourly purge is due
+    after = (await api.get("/api/admin/jobs", headers=auth("admin"))).json()
+    old_ids = {job["id"] for job in before}
+    assert [job["kind"] for job in after if job["id"] in old_ids] == ["create_meeting"]
+    assert [job["outcome"] for job in after if job["kind"] == "purge_finished_jobs"] == [
+        f"{sum(job['status'] == 'done' for job in before)} finished jobs purged"]
+
+
+async def test_an_operator_purges_a_dead_job_but_nothing_that_is_not_dead(
+    api: Any, auth: Any, paid_session: Any, sandbox: Any
+) -> None:
+    sandbox.calendar.no_delegation = True
+    await paid_session()
+    [dead] = (await api.get("/api/admin/jobs?status=dead", headers=auth("admin"))).json()
+    done = (await api.get("/api/admin/jobs?status=done", headers=auth("admin"))).json()[0]
+    refused = await api.delete(f"/api/admin/jobs/{done['id']}", headers=auth("admin"))
+    assert (refused.status_code, refused.json()["code"]) == (409, "not_dead")
+    assert (await api.delete(f"/api/admin/jobs/{dead['id']}", headers=auth("admin"))
+            ).status_code == 204
+    assert (await api.get("/api/admin/jobs?status=dead", headers=auth("admin"))).json() == []
+    assert (await api.delete(f"/api/admin/jobs/{dead['id']}", headers=auth("student"))
+            ).status_code == 403

@@ -29,7 +29,7 @@ from prepskul.sandbox.fapshi import FakeFapshi
 from prepskul.sandbox.fathom import FakeFathom
 from prepskul.sandbox.google_calendar import FakeCalendar
 from prepskul.sandbox.harness import FakeControls
-from prepskul.services.demo import demo_user, seed_demo
+from prepskul.services.demo import ALL_DAY, demo_user, seed_demo
 from tests.conftest import (
     JWT_SECRET,
     Mailbox,
@@ -182,7 +182,7 @@ async def test_the_whole_story_runs_on_the_production_wiring(
     env = {**env, "FATHOM_WEBHOOK_SECRET": secret}
     engine = make_engine(env["DATABASE_URL"])
     async with make_session_factory(engine).begin() as db:
-        await seed_demo(db)  # the people: tutors and students of the mobile app
+        await seed_demo(db, hours=ALL_DAY)  # the people: tutors (free all day) and students
     await engine.dispose()
 
     async with service(env, providers.service_port) as api:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from prepskul.config import ConfigError, load_settings
+from tests.conftest import write_service_account_key
 from tests.unit.conftest import production
 
 
@@ -98,3 +99,27 @@ def test_setup_commands_start_before_the_fathom_secret_exists(key_file: Path) ->
     with pytest.raises(ConfigError):  # anything else missing still stops a setup command
         load_settings(setup=True, **production(key_file, fathom_webhook_secret=None,
                                                fapshi_api_key=None))
+
+
+@pytest.mark.parametrize(("token_uri", "form"), [
+    ("https://sessions.prepskul.cm/sandbox/google/token", "sandbox"),
+    ("http://oauth.example.com/token", "https://"),
+])
+@pytest.mark.parametrize("setting", ["google_service_account_file", "fcm_credentials_file"])
+def test_a_key_files_token_endpoint_is_held_to_the_same_rules(
+        tmp_path: Path, key_file: Path, setting: str, token_uri: str, form: str) -> None:
+    bad_key = tmp_path / "bad-key.json"
+    write_service_account_key(bad_key, token_uri=token_uri)
+    with pytest.raises(ConfigError) as refused:
+        load_settings(**production(key_file, **{setting: bad_key}))
+    line = next(x for x in str(refused.value).splitlines() if setting.upper() in x)
+    assert "token_uri" in line and form in line
+
+
+def test_a_key_file_that_is_not_a_key_is_named(tmp_path: Path, key_file: Path) -> None:
+    not_a_key = tmp_path / "notes.txt"
+    not_a_key.write_text("my password is hunter2")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(**production(key_file, fcm_credentials_file=not_a_key))
+    assert "FCM_CREDENTIALS_FILE" in str(refused.value)
+    assert "hunter2" not in str(refused.value)

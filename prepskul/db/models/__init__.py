@@ -1,5 +1,6 @@
 """Tables, one module per concern. Importing this package registers them all."""
 
+from prepskul.db.base import Base
 from prepskul.db.models.audit import AuditEntry
 from prepskul.db.models.availability import AvailabilityException, WeeklyWindow
 from prepskul.db.models.feed import ChangeEvent
@@ -19,6 +20,7 @@ __all__ = [
     "ActionItem",
     "AuditEntry",
     "AvailabilityException",
+    "Base",
     "ChangeEvent",
     "FathomWebhook",
     "Job",

@@ -34,6 +34,7 @@ class WebhookEvent(Base):
             postgresql_where=text("verified"),
         ),
         Index("ix_webhook_events_received", "provider", "received_at"),
+        Index("ix_webhook_events_provider_state", "provider", "state"),  # /metrics counts
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

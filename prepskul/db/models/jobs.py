@@ -17,6 +17,8 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_ready", "run_at", postgresql_where=text("status = 'queued'")),
         Index("ix_jobs_leases", "locked_until", postgresql_where=text("status = 'running'")),
+        # /metrics counts jobs by status on every scrape; the purge finds old finished ones.
+        Index("ix_jobs_status_finished", "status", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -31,6 +33,7 @@ class Job(Base):
     locked_by: Mapped[str | None] = mapped_column(Text)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text)  # what the handler did, for operators
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
