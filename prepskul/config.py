@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     trial_price_30_xaf: int = 2000
     trial_price_60_xaf: int = 3500
     reconcile_interval_seconds: int = 300
+    # Unpaid and unapproved bookings hold the tutor's time only this long (issue 15).
+    hold_payment_minutes: int = Field(default=30, gt=0)
+    hold_approval_hours: int = Field(default=48, gt=0)
+    approval_reminder_hours: int = Field(default=12, gt=0)  # before a request lapses
+    max_open_unpaid_bookings: int = Field(default=3, gt=0)
+    booking_attempts_per_hour: int = Field(default=20, gt=0)  # also the burst
     recording_missing_after_hours: int = 6
     job_retention_days: int = Field(default=7, ge=1)  # finished jobs; dead ones stay
     # After the lesson (issue 20): the Join button opens before the start; a join later

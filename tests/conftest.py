@@ -258,6 +258,14 @@ async def fresh_db(rt: Runtime, clock: ManualClock) -> None:
 
 
 @pytest.fixture
+def roomy_limits(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For a test that books many sessions as one person to show something other than the
+    per-booker limits (those have tests of their own, at the default settings)."""
+    monkeypatch.setattr(rt.settings, "max_open_unpaid_bookings", 1000)
+    monkeypatch.setattr(rt.settings, "booking_attempts_per_hour", 100_000)
+
+
+@pytest.fixture
 def worker(rt: Runtime) -> Worker:
     return build_worker(rt, name="test-worker")
 

@@ -67,6 +67,9 @@ class SessionOut(BaseModel):
     starts_at_local: str = Field(description="the start in the session's time zone")
     price_xaf: int
     currency: Literal["XAF"] = "XAF"
+    hold_expires_at: datetime | None = Field(
+        description="until when an unpaid or unapproved session holds the tutor's time;"
+        " null once paid")
     meet_state: str | None
     meet_link: str | None
     recording_state: str | None
@@ -83,7 +86,8 @@ class SessionOut(BaseModel):
             id=s.id, kind=s.kind, status=s.status, tutor_id=s.tutor_id, student_id=s.student_id,
             booked_by_id=s.booked_by_id, subject=s.subject, starts_at=s.starts_at,
             ends_at=s.ends_at, time_zone=s.time_zone, starts_at_local=local,
-            price_xaf=s.price_xaf, meet_state=s.meet_state, meet_link=s.meet_link,
+            price_xaf=s.price_xaf, hold_expires_at=s.hold_expires_at,
+            meet_state=s.meet_state, meet_link=s.meet_link,
             recording_state=s.recording_state, note=s.note,
             payment=PaymentOut.model_validate(payment) if payment else None,
             decline_reason=s.decline_reason, cancel_reason=s.cancel_reason,

@@ -7,6 +7,12 @@ Until the outcome is settled (confirmed, silence, or an operator) later evidence
 it, so these five move among themselves; whether it is settled lives beside the status
 (`domain/outcome.py`). Every transition is a pure function of (status, event); anything
 else is refused with `IllegalTransition`.
+
+One way back from an end: a session that expired because its unpaid hold lapsed can still
+be paid by a payment already under way (a phone prompt answered late, a checkout link paid
+before Fapshi closed it). `LATE_PAYMENT` books it when its time is still free —
+`domain.payments.judge_success` decides when that may be tried, the database whether the
+time is free.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ class Event(StrEnum):
     NO_EVIDENCE = "no_evidence"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    LATE_PAYMENT = "late_payment"
 
 
 class MeetState(StrEnum):
@@ -87,6 +94,7 @@ TRANSITIONS: dict[tuple[Status, Event], Status] = {
     (Status.AWAITING_PAYMENT, Event.PAYMENT_CONFIRMED): Status.PAID,
     (Status.AWAITING_PAYMENT, Event.CANCEL): Status.CANCELLED,
     (Status.AWAITING_PAYMENT, Event.EXPIRE): Status.EXPIRED,
+    (Status.EXPIRED, Event.LATE_PAYMENT): Status.PAID,
     (Status.PAID, Event.MEETING_CREATED): Status.SCHEDULED,
     (Status.PAID, Event.CANCEL): Status.CANCELLED,
     (Status.SCHEDULED, Event.CANCEL): Status.CANCELLED,

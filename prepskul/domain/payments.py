@@ -4,7 +4,7 @@ how often to ask Fapshi about an open one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from prepskul.domain.lifecycle import Status
@@ -27,16 +27,24 @@ OPEN_PAYMENT = frozenset({PaymentStatus.CREATED, PaymentStatus.PENDING})
 
 @dataclass(frozen=True)
 class Verdict:
-    """What to do with a SUCCESSFUL transaction: confirm the session, or flag it."""
+    """What to do with a SUCCESSFUL transaction: confirm the session, or flag it. `late`:
+    the session expired meanwhile, so confirming it first needs its time back — if another
+    booking took it, the money is a refund owed (`LATE_SLOT_TAKEN`)."""
 
     confirm: bool
     flag: str | None = None
     detail: str | None = None
+    late: bool = False
+
+
+LATE_SLOT_TAKEN = Verdict(False, "refund_owed",
+                          "paid after its hold lapsed, and the time was booked meanwhile")
 
 
 def judge_success(
     *, session_status: Status, expected_amount: int, paid_amount: int,
     expected_external_id: str, external_id: str | None,
+    starts_at: datetime, now: datetime,
 ) -> Verdict:
     if external_id is not None and external_id != expected_external_id:
         return Verdict(False, "wrong_session",
@@ -48,6 +56,10 @@ def judge_success(
         return Verdict(True)
     if session_status in (Status.PAID, Status.SCHEDULED, Status.COMPLETED):
         return Verdict(False, "refund_owed", "the session was already paid")
+    if session_status is Status.EXPIRED and now < starts_at:
+        # The payer did pay for that lesson, which has not begun: book it if the time is
+        # still free rather than send the money back.
+        return Verdict(True, late=True)
     # Money for a session that was cancelled, declined or expired meanwhile: never
     # resurrect it silently; an operator refunds (or rebooks with the family).
     return Verdict(False, "refund_owed", f"paid after the session was {session_status.value}")

@@ -7,7 +7,7 @@ from typing import Any
 
 from prepskul.jobs.worker import JobContext
 from prepskul.providers.errors import PermanentProviderError, ProviderError
-from prepskul.services import inbox, payments
+from prepskul.services import booking, inbox, payments
 
 log = logging.getLogger(__name__)
 
@@ -55,4 +55,6 @@ async def expire_payment(ctx: JobContext, payload: dict[str, Any]) -> str:
 
 
 async def expire_stale_sessions(ctx: JobContext, payload: dict[str, Any]) -> str:
-    return f"{await payments.expire_stale_sessions(ctx.rt)} sessions expired"
+    """Unpaid and unapproved sessions whose hold ran out expire (their time is free already:
+    a booking never waits for this sweep), links closed, bookers told."""
+    return f"{await booking.sweep_lapsed(ctx.rt)} lapsed holds released"

@@ -35,7 +35,7 @@ def schedules(rt: Runtime) -> list[Schedule]:
     # Reconciliation runs often; each transaction's own backoff decides whether it is asked.
     return [
         Schedule(JobKind.RECONCILE_PAYMENTS, timedelta(seconds=30)),
-        Schedule(JobKind.EXPIRE_STALE_SESSIONS, timedelta(minutes=5)),
+        Schedule(JobKind.EXPIRE_STALE_SESSIONS, timedelta(minutes=1)),
         Schedule(JobKind.MARK_MISSING_RECORDINGS, timedelta(minutes=15)),
         Schedule(JobKind.SEND_REMINDERS, timedelta(minutes=1)),
         Schedule(JobKind.PURGE_CHANGE_LOG, timedelta(hours=1)),

@@ -277,9 +277,15 @@ class FakeFapshi:
         return HTMLResponse(page)
 
     async def _decide(self, trans_id: str, outcome: str) -> Response:
+        self.expire_due()
         tx = self.transactions.get(trans_id)
         if tx is None or outcome not in ("pay", "fail", "abandon"):
             return HTMLResponse("<h1>Unknown payment link</h1>", status_code=404)
+        if tx["status"] in ("EXPIRED", "SUCCESSFUL"):
+            # An expired link (by time or by `expire-pay`) takes no more money, and a paid
+            # one takes no second payment: the payer sees why, nothing is charged.
+            word = "has expired" if tx["status"] == "EXPIRED" else "is already paid"
+            return HTMLResponse(f"<h1>This payment link {word}</h1>", status_code=400)
         if outcome != "abandon":
             self.set_status(trans_id, "SUCCESSFUL" if outcome == "pay" else "FAILED")
         target = tx.get("redirectUrl") or f"{self.public_url}/checkout/{trans_id}"

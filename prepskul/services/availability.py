@@ -7,10 +7,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prepskul.db.models import AvailabilityException, Profile, TutoringSession, WeeklyWindow
+from prepskul.db.models import AvailabilityException, Profile, TimeHold, WeeklyWindow
 from prepskul.domain.availability import (
     MAX_RANGE,
     Availability,
@@ -26,7 +26,6 @@ from prepskul.domain.availability import (
 )
 from prepskul.domain.booking import BookingRules, Slot, check_slot
 from prepskul.domain.errors import InvalidInput
-from prepskul.domain.lifecycle import HOLDS_SLOT
 from prepskul.domain.people import check_time_zone
 from prepskul.domain.tutors import check_taking_bookings
 from prepskul.runtime import Runtime
@@ -104,17 +103,19 @@ async def replace(
 
 async def held_time(
     db: AsyncSession, tutor_id: uuid.UUID, start: datetime, end: datetime,
-    *, ignore: uuid.UUID | None = None,
+    *, now: datetime, ignore: uuid.UUID | None = None,
 ) -> list[Interval]:
-    """The tutor's time already held between `start` and `end` — every session the
-    exclusion constraint guards (`ignore`: a session being moved does not block itself)."""
-    query = select(TutoringSession.starts_at, TutoringSession.ends_at).where(
-        TutoringSession.tutor_id == tutor_id,
-        TutoringSession.starts_at < end, TutoringSession.ends_at > start,
-        TutoringSession.status.in_(HOLDS_SLOT),
+    """The tutor's time already held between `start` and `end` — every row the exclusion
+    constraint guards in `time_holds` (sessions now; proposals and reservations will add
+    theirs), less tentative holds that have lapsed: those give way to a booking even
+    before the sweep expires them (`ignore`: a session being moved does not block itself)."""
+    query = select(TimeHold.starts_at, TimeHold.ends_at).where(
+        TimeHold.tutor_id == tutor_id,
+        TimeHold.starts_at < end, TimeHold.ends_at > start,
+        or_(TimeHold.expires_at.is_(None), TimeHold.expires_at > now),
     )
     if ignore is not None:
-        query = query.where(TutoringSession.id != ignore)
+        query = query.where(or_(TimeHold.session_id.is_(None), TimeHold.session_id != ignore))
     return [(s, e) for s, e in (await db.execute(query)).all()]
 
 
@@ -135,7 +136,7 @@ async def slots(
                            f"Ask for at most {MAX_RANGE.days} days of slots at a time.")
     av = await availability_of(db, rt, tutor)
     pad = av.limits.buffer + timedelta(minutes=minutes)
-    held = await held_time(db, tutor.id, start - pad, end + pad)
+    held = await held_time(db, tutor.id, start - pad, end + pad, now=now)
     return slot_starts(av, held, now=now, start=start.astimezone(UTC),
                        end=end.astimezone(UTC), minutes=minutes)
 
@@ -153,6 +154,6 @@ async def check_booking(
                       BookingRules(min_notice=av.limits.min_notice, max_ahead=av.limits.horizon))
     pad = av.limits.buffer
     held = await held_time(db, tutor.id, slot.starts_at - pad, slot.ends_at + pad,
-                           ignore=ignore)
+                           now=rt.clock.now(), ignore=ignore)
     check_available(av, held, slot.starts_at, slot.ends_at)
     return slot

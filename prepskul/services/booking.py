@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Payment, Profile, TutoringSession
@@ -20,19 +19,25 @@ from prepskul.domain.booking import (
     slot_taken,
 )
 from prepskul.domain.errors import IllegalTransition, InvalidInput, NotAllowed
+from prepskul.domain.holds import (
+    Lapse,
+    check_hold,
+    check_open_unpaid,
+    hold_until,
+    lapse_reason,
+)
 from prepskul.domain.lifecycle import Event, Status
 from prepskul.domain.payments import OPEN_PAYMENT, PaymentStatus
 from prepskul.domain.people import Role, check_time_zone
 from prepskul.domain.pricing import Kind, TrialPrices, price_xaf
+from prepskul.domain.throttle import Rate, booking_refused
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
-from prepskul.services import feed, notifications
-from prepskul.services.access import session_for, visible_to
+from prepskul.services import feed, holds, notifications, throttle
+from prepskul.services.access import audience, session_for, visible_to
 from prepskul.services.availability import check_booking
 from prepskul.services.people import children_of, get_tutor
-
-EXCLUSION_VIOLATION = "23P01"
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,21 @@ def trial_prices(rt: Runtime) -> TrialPrices:
     return TrialPrices({30: s.trial_price_30_xaf, 60: s.trial_price_60_xaf})
 
 
+def booking_rate(rt: Runtime) -> Rate:
+    per_hour = rt.settings.booking_attempts_per_hour
+    return Rate(per_hour=per_hour, burst=per_hour)
+
+
 async def book(
     db: AsyncSession, rt: Runtime, booker: Profile, req: BookingRequest
 ) -> TutoringSession:
+    """Book a session. Every attempt is counted against the booker's rate first (it counts
+    even if refused below); a booker holds at most a few unpaid or unapproved sessions; a
+    lapsed hold in the way is lapsed now rather than at the next sweep."""
+    admission = await throttle.spend(rt, f"book:{booker.id}", booking_rate(rt))
+    if not admission.allowed:
+        raise booking_refused(admission)
+    now = rt.clock.now()
     tutor = await get_tutor(db, req.tutor_id)
     children = await children_of(db, booker.id) if booker.role == Role.PARENT else set()
     student_id = resolve_student(
@@ -65,6 +82,9 @@ async def book(
     subject = check_subject(req.subject, tutor.subjects)
     price = price_xaf(req.kind, req.minutes, tutor.hourly_rate_xaf, trial_prices(rt))
     status = lifecycle.initial_status(needs_approval(req.kind, tutor.requires_approval))
+    rules_ = holds.hold_rules(rt)
+    await holds.lock_booker(db, booker)
+    check_open_unpaid(await holds.open_unpaid(db, booker.id, now), rules_)
     session = TutoringSession(
         id=uuid.uuid4(),
         kind=req.kind,
@@ -77,10 +97,12 @@ async def book(
         time_zone=check_time_zone(req.time_zone or booker.time_zone),
         status=status,
         price_xaf=price,
+        hold_expires_at=hold_until(status, now, slot.starts_at, rules_),
         note=req.note,
     )
-    db.add(session)
-    await _flush_or_slot_taken(db)
+    await release_lapsed(db, rt, tutor.id, slot.starts_at, slot.ends_at)
+    if not await holds.claim(db, lambda: db.add(session)):
+        raise slot_taken()
     await feed.record_change(db, session, "session.booked")
     await notifications.notify_people(db, rt, session, "booked")
     return session
@@ -94,16 +116,38 @@ async def quote(
     return price_xaf(kind, minutes, tutor.hourly_rate_xaf, trial_prices(rt))
 
 
-async def _flush_or_slot_taken(db: AsyncSession) -> None:
-    """The exclusion constraint is the real guard against double booking: of two
-    concurrent bookings of one slot, the database lets exactly one commit."""
-    try:
-        async with db.begin_nested():
-            await db.flush()
-    except IntegrityError as exc:
-        if getattr(exc.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
-            raise slot_taken() from None
-        raise
+async def release_lapsed(
+    db: AsyncSession, rt: Runtime, tutor_id: uuid.UUID, starts_at: datetime, ends_at: datetime
+) -> None:
+    """Lapse the holds that are up in a slot about to be taken (the sweep may not have run)."""
+    for session in await holds.lapsed(db, rt.clock.now(), tutor_id=tutor_id,
+                                      starts_at=starts_at, ends_at=ends_at):
+        await lapse(db, rt, session)
+
+
+async def sweep_lapsed(rt: Runtime) -> int:
+    """Lapse every hold whose time is up. A hold never outlives its session's start, so this
+    also expires every session whose start passed unpaid or unapproved."""
+    async with rt.sessions.begin() as db:
+        found = await holds.lapsed(db, rt.clock.now())
+        for session in found:
+            await lapse(db, rt, session)
+    await throttle.forget_idle(rt, rt.clock.now())
+    return len(found)
+
+
+async def lapse(db: AsyncSession, rt: Runtime, session: TutoringSession) -> None:
+    """A tentative hold ran out: the session expires, its time is free again (the trigger
+    drops its row), an open checkout link is closed at Fapshi so nobody pays for it, and the
+    booker is told — the tutor too when it was their answer that was awaited."""
+    reason = lapse_reason(session.status)
+    apply(session, Event.EXPIRE)
+    await close_open_payments(db, rt, session)
+    await feed.record_change(db, session, "session.expired", reason=reason.value)
+    concerned = await audience(db, session)
+    if reason is Lapse.PAYMENT:  # the tutor was waiting on nothing
+        concerned = [p for p in concerned if p != session.tutor_id]
+    await notifications.notify_people(db, rt, session, reason.value, to=concerned)
 
 
 def apply(session: TutoringSession, event: Event) -> None:
@@ -120,7 +164,12 @@ async def approve(
 ) -> TutoringSession:
     session = await session_for(db, actor, session_id, lock=True)
     _require_tutor(actor, session)
+    now = rt.clock.now()
+    check_hold(session.hold_expires_at, now)
     apply(session, Event.APPROVE)
+    # The payment window starts now: the booker could not pay while the tutor was deciding.
+    session.hold_expires_at = hold_until(
+        Status.AWAITING_PAYMENT, now, session.starts_at, holds.hold_rules(rt))
     await feed.record_change(db, session, "session.approved")
     await notifications.notify_people(db, rt, session, "approved")
     return session
@@ -192,10 +241,19 @@ async def reschedule(
         raise InvalidInput(
             "invalid_duration", f"A session keeps its length ({length} minutes) when it moves."
         )
+    now = rt.clock.now()
+    check_hold(session.hold_expires_at, now)  # a move keeps a hold's expiry, never renews it
     tutor = await get_tutor(db, session.tutor_id)
     slot = await check_booking(db, rt, tutor, starts_at, length, ignore=session.id)
-    session.starts_at, session.ends_at = slot.starts_at, slot.ends_at
-    await _flush_or_slot_taken(db)
+    await release_lapsed(db, rt, session.tutor_id, slot.starts_at, slot.ends_at)
+
+    def move() -> None:
+        session.starts_at, session.ends_at = slot.starts_at, slot.ends_at
+        if session.hold_expires_at is not None:  # …nor lets it outlive the new start
+            session.hold_expires_at = min(session.hold_expires_at, slot.starts_at)
+
+    if not await holds.claim(db, move):
+        raise slot_taken()
     occasion = slot.starts_at.isoformat()
     if session.calendar_event_id or session.status in (Status.PAID, Status.SCHEDULED):
         await store.enqueue(

@@ -23,6 +23,18 @@ TITLES: dict[str, dict[str, str]] = {
     "rescheduled": {"en": "Session moved", "fr": "Séance déplacée"},
     "cancelled": {"en": "Session cancelled", "fr": "Séance annulée"},
     "reminder": {"en": "Your session starts soon", "fr": "Votre séance commence bientôt"},
+    "approval_reminder": {
+        "en": "A booking request awaits your answer",
+        "fr": "Une demande de séance attend votre réponse",
+    },
+    "hold_lapsed": {
+        "en": "Booking released: not paid in time",
+        "fr": "Réservation libérée : non payée à temps",
+    },
+    "request_lapsed": {
+        "en": "Booking request lapsed: no answer in time",
+        "fr": "Demande de séance expirée : pas de réponse à temps",
+    },
     "notes_ready": {"en": "Lesson notes are ready", "fr": "Les notes de la séance sont prêtes"},
     "outcome_completed": {
         "en": "Lesson held: confirm it or report a problem",

@@ -23,6 +23,7 @@ from prepskul.providers.fcm.client import UnregisteredToken
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
+from prepskul.services import holds
 from prepskul.services.access import audience
 from prepskul.services.messages import email_message, render, render_tutor
 
@@ -40,17 +41,14 @@ def _in_app(session: TutoringSession, person: Profile, kind: str, occasion: str
 
 async def notify_people(
     db: AsyncSession, rt: Runtime, session: TutoringSession, kind: str, *, occasion: str = "",
-    only: Collection[uuid.UUID] | None = None,
+    to: Collection[uuid.UUID] | None = None,
 ) -> None:
-    """Tell everyone concerned (or `only` those of them), in the caller's transaction: the
-    in-app notification is a row like the change itself (no job, so it exists exactly when
-    the change does), and each outside channel is a job of its own. `occasion`
-    distinguishes repeats of one kind (a second reschedule is news; a resend of the first
-    is not)."""
-    concerned = await audience(db, session)
-    if only is not None:
-        concerned = [person for person in concerned if person in only]
-    people = (await db.scalars(select(Profile).where(Profile.id.in_(concerned)))).all()
+    """Tell everyone concerned (or only `to`), in the caller's transaction: the in-app
+    notification is a row like the change itself (no job, so it exists exactly when the
+    change does), and each outside channel is a job of its own. `occasion` distinguishes
+    repeats of one kind (a second reschedule is news; a resend of the first is not)."""
+    people = (await db.scalars(select(Profile).where(Profile.id.in_(
+        await audience(db, session) if to is None else to)))).all()
     rows = [_in_app(session, person, kind, occasion) for person in people]
     await _write(db, rt, list(people), rows, session.id)
 
@@ -161,7 +159,8 @@ async def send_push(rt: Runtime, notification_id: uuid.UUID) -> str:
 
 async def due_reminders(rt: Runtime) -> int:
     """Sessions starting within a reminder's lead time get that reminder, once — unless
-    they were booked after the moment it would have gone out."""
+    they were booked after the moment it would have gone out. Tutors hear of a request they
+    have not answered once its approval window is about to close."""
     now = rt.clock.now()
     sent = 0
     async with rt.sessions.begin() as db:
@@ -175,6 +174,10 @@ async def due_reminders(rt: Runtime) -> int:
             for session in sessions:
                 await notify_people(db, rt, session, "reminder", occasion=label)
                 sent += 1
+        for session in await holds.requests_near_lapse(db, now, holds.hold_rules(rt)):
+            # Once per request and window (an approval window is set once, at booking).
+            await notify_people(db, rt, session, "approval_reminder", to=[session.tutor_id])
+            sent += 1
     return sent
 
 

@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Payment, Profile, TutoringSession
 from prepskul.domain.errors import Conflict, InvalidInput, NotAllowed
+from prepskul.domain.holds import check_hold
 from prepskul.domain.lifecycle import Event, MeetState, Status
 from prepskul.domain.payments import (
+    LATE_SLOT_TAKEN,
     OPEN_PAYMENT,
     PaymentStatus,
     expires_session,
@@ -28,9 +30,9 @@ from prepskul.providers.fapshi.models import Initiated, Transaction
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
-from prepskul.services import feed, notifications
+from prepskul.services import feed, holds, notifications
 from prepskul.services.access import session_for
-from prepskul.services.booking import apply, close_open_payments
+from prepskul.services.booking import apply, release_lapsed
 
 
 def external_id(session_id: uuid.UUID) -> str:
@@ -56,6 +58,7 @@ async def start_payment(
     ))).first()
     if open_payment is not None:
         return open_payment
+    check_hold(session.hold_expires_at, rt.clock.now())
     if method == "direct":
         if not phone:
             raise InvalidInput("phone_required", "Give the mobile-money number to prompt.")
@@ -145,20 +148,39 @@ async def _on_success(
     verdict = judge_success(
         session_status=session.status, expected_amount=payment.amount_xaf,
         paid_amount=tx.amount, expected_external_id=external_id(session.id),
-        external_id=tx.external_id,
+        external_id=tx.external_id, starts_at=session.starts_at, now=now,
     )
+    if verdict.late and not await _book_late(db, rt, session):
+        verdict = LATE_SLOT_TAKEN
     if not verdict.confirm:
         payment.flag, payment.flag_detail = verdict.flag, verdict.detail
         await feed.record_change(db, session, "payment.flagged", flag=verdict.flag)
         return f"successful but flagged {verdict.flag}: {verdict.detail}"
-    apply(session, Event.PAYMENT_CONFIRMED)
+    if not verdict.late:
+        apply(session, Event.PAYMENT_CONFIRMED)
+        session.hold_expires_at = None  # paid time is held for good
     session.meet_state = MeetState.PENDING
     # Same transaction as the status change: paid ⇔ exactly one create_meeting job.
     await store.enqueue(db, JobKind.CREATE_MEETING, {"session_id": str(session.id)}, now=now,
                         dedupe_key=f"create_meeting:{session.id}")
     await feed.record_change(db, session, "session.paid", trans_id=tx.trans_id)
     await notifications.notify_people(db, rt, session, "paid")
-    return "successful: session paid"
+    return "successful: session paid" + (" after its hold lapsed" if verdict.late else "")
+
+
+async def _book_late(db: AsyncSession, rt: Runtime, session: TutoringSession) -> bool:
+    """Money for a session whose hold lapsed: take its time back if nobody else has (a
+    lapsed hold in the way gives way as it would to a booking). False: it was taken."""
+    await release_lapsed(db, rt, session.tutor_id, session.starts_at, session.ends_at)
+
+    def book_it() -> None:
+        apply(session, Event.LATE_PAYMENT)
+        session.hold_expires_at = None
+
+    if await holds.claim(db, book_it):
+        return True
+    await db.refresh(session)  # the savepoint's rollback left the row to be read again
+    return False
 
 
 async def _record_unknown(db: AsyncSession, tx: Transaction) -> None:
@@ -210,20 +232,3 @@ async def due_for_check(rt: Runtime, limit: int = 200) -> list[str]:
                 now - payment.created_at, payment.checks, cap
             )
         return [p.trans_id for p in due]
-
-
-async def expire_stale_sessions(rt: Runtime) -> int:
-    """Sessions whose start passed while still requested or awaiting payment expire."""
-    now = rt.clock.now()
-    async with rt.sessions.begin() as db:
-        stale = (await db.scalars(
-            select(TutoringSession).where(
-                TutoringSession.status.in_([Status.REQUESTED, Status.AWAITING_PAYMENT]),
-                TutoringSession.starts_at <= now,
-            ).with_for_update(skip_locked=True)
-        )).all()
-        for session in stale:
-            apply(session, Event.EXPIRE)
-            await feed.record_change(db, session, "session.expired")
-            await close_open_payments(db, rt, session)
-        return len(stale)

@@ -38,7 +38,7 @@ async def review(db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid
         raise Conflict("already_reviewed", "This lesson already has its review.")
     await feed.record_change(db, session, "review.created", review_id=str(review_id))
     await notifications.notify_people(db, rt, session, "review_received",
-                                      only=[session.tutor_id])
+                                      to=[session.tutor_id])
     found = await db.get(Review, review_id)
     assert found is not None
     return found
@@ -63,7 +63,7 @@ async def reply(db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid.
     await db.refresh(found)
     await feed.record_change(db, session, "review.replied", review_id=str(found.id))
     await notifications.notify_people(db, rt, session, "review_reply",
-                                      only=await learner_side(db, session))
+                                      to=await learner_side(db, session))
     return found
 
 

@@ -22,6 +22,8 @@ TEXT: dict[str, dict[str, str]] = {
     "in_zone": {"en": "times in", "fr": "heures de"},
     "status": {"en": "Status", "fr": "Statut"},
     "pay_link": {"en": "Pay on Fapshi's page", "fr": "Payer sur la page Fapshi"},
+    "pay_by": {"en": "The tutor's time is held for you until",
+               "fr": "Le créneau du tuteur vous est réservé jusqu'au"},
     "pay_phone": {"en": "Pay by mobile money prompt", "fr": "Payer par mobile money"},
     "phone": {"en": "Mobile money number", "fr": "Numéro mobile money"},
     "waiting_phone": {"en": "Confirm the payment on your phone; this page updates by itself.",

@@ -39,6 +39,7 @@ async def test_a_student_books_pays_joins_and_reads_the_notes(
     assert starts.strftime("%d/%m/%Y %H:%M") in await student.inner_text("#session") or \
         starts.strftime("%Y-%m-%d %H:%M") in await student.inner_text("#session")
     session_url = student.url
+    assert "held for you until" in await student.inner_text("#pay-by")  # 30 minutes to pay
 
     # A second tab stays open on the session: it must change without reloading.
     watcher = await student.context.new_page()

@@ -116,7 +116,9 @@ async def test_reschedule_moves_the_session_and_keeps_its_length(api, auth, book
     assert longer.status_code == 422
 
 
-async def test_listing_filters_and_pages(api, auth, book) -> None:  # type: ignore[no-untyped-def]
+async def test_listing_filters_and_pages(  # type: ignore[no-untyped-def]
+    api, auth, book, roomy_limits
+) -> None:
     ids = [(await book("student", hours_ahead=24 * (d + 1)))["id"] for d in range(5)]
     page1 = (await api.get("/api/sessions?limit=2", headers=auth("student"))).json()
     page2 = (await api.get(f"/api/sessions?limit=2&cursor={page1['next_cursor']}",

@@ -32,9 +32,10 @@ pytestmark = pytest.mark.slow
 
 
 @contextlib.asynccontextmanager
-async def fleet(settings: Any, database_url: str, tmp_path: Any
-                ) -> AsyncIterator[list[httpx.AsyncClient]]:
-    """Two servers and two workers; providers are the test server's fakes."""
+async def fleet(settings: Any, database_url: str, tmp_path: Any, *, workers: int = 2,
+                **env: str) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """Two servers and (by default) two workers; providers are the test server's fakes;
+    `env` adds settings."""
     sandbox = f"{settings.public_base_url}/sandbox"
     ports = [free_port(), free_port()]
     common = {**os.environ, "DATABASE_URL": database_url, "SUPABASE_JWT_SECRET": JWT_SECRET,
@@ -43,9 +44,9 @@ async def fleet(settings: Any, database_url: str, tmp_path: Any
               "GOOGLE_CALENDAR_BASE_URL": f"{sandbox}/google/calendar/v3",
               "FATHOM_BASE_URL": f"{sandbox}/fathom/external/v1",
               "FCM_BASE_URL": f"{sandbox}/fcm", "SMTP_URL": settings.smtp_url,
-              "MEET_POLL_BASE_SECONDS": "0.05", "PREPSKUL_DATA_DIR": str(tmp_path),
+              "MEET_POLL_BASE_SECONDS": "0.05", "PREPSKUL_DATA_DIR": str(tmp_path), **env,
               "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports[0]}"}
-    commands = [["serve", "--port", str(p)] for p in ports] + [["worker"], ["worker"]]
+    commands = [["serve", "--port", str(p)] for p in ports] + [["worker"]] * workers
     procs = []
     for n, args in enumerate(commands):
         env = {**common, "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports[n % 2]}"}
@@ -100,11 +101,14 @@ async def _quiet(rt: Any, seconds: float = 120) -> None:
 
 
 async def test_two_servers_and_two_workers_drive_the_whole_story_exactly_once(
-    settings, database_url, tmp_path, sandbox, auth, mailbox, rt, api
+    settings, database_url, tmp_path, sandbox, auth, mailbox, rt, api, fresh_db
 ) -> None:  # type: ignore[no-untyped-def]
     sandbox.fapshi.hold_webhooks = True  # we deliver them ourselves, to both servers
     sandbox.fathom.resend_scale = 0.0001
-    async with fleet(settings, database_url, tmp_path) as servers, \
+    # Two bookers hold hundreds of unpaid sessions while webhooks are held back: lift the
+    # limits against squatting (they have their own test, test_squatting.py).
+    roomy = {"MAX_OPEN_UNPAID_BOOKINGS": "100000", "BOOKING_ATTEMPTS_PER_HOUR": "1000000"}
+    async with fleet(settings, database_url, tmp_path, **roomy) as servers, \
             EventStream(servers[0], auth("admin")) as watch_a, \
             EventStream(servers[1], auth("admin")) as watch_b:
         start = datetime.now().astimezone() + timedelta(days=1)

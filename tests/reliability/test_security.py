@@ -65,6 +65,7 @@ TABLE: dict[tuple[str, str], tuple[Any, dict[str, int]]] = {
     ("POST", "/api/admin/webhooks/{event_id}/replay"): (None, {**OPERATORS, "admin": 404}),
     ("GET", "/api/admin/jobs"): (None, OPERATORS),
     ("POST", "/api/admin/jobs/{job_id}/replay"): (None, {**OPERATORS, "admin": 409}),
+    ("DELETE", "/api/admin/jobs/{job_id}"): (None, {**OPERATORS, "admin": 409}),
     ("GET", "/api/admin/payments/flagged"): (None, OPERATORS),
     ("GET", "/api/admin/sessions/attention"): (None, OPERATORS),
     ("GET", "/api/admin/recordings/unassigned"): (None, OPERATORS),
@@ -119,7 +120,7 @@ def _headers(auth: Any, role: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(("method", "path"), sorted(TABLE), ids=lambda v: str(v))
 async def test_who_may_call_what(api: httpx.AsyncClient, auth: Any, book: Any, clock: Any,
-                                 method: str, path: str) -> None:
+                                 roomy_limits: None, method: str, path: str) -> None:
     body, expected = TABLE[(method, path)]
     for n, role in enumerate(ROLES):
         session = await book("student", hours_ahead=24 + 2 * n)  # a fresh one each time

@@ -24,6 +24,7 @@ LEGAL = {
     (Status.AWAITING_PAYMENT, Event.PAYMENT_CONFIRMED): Status.PAID,
     (Status.AWAITING_PAYMENT, Event.CANCEL): Status.CANCELLED,
     (Status.AWAITING_PAYMENT, Event.EXPIRE): Status.EXPIRED,
+    (Status.EXPIRED, Event.LATE_PAYMENT): Status.PAID,
     (Status.PAID, Event.MEETING_CREATED): Status.SCHEDULED,
     (Status.PAID, Event.CANCEL): Status.CANCELLED,
     (Status.SCHEDULED, Event.CANCEL): Status.CANCELLED,
@@ -57,8 +58,11 @@ def test_the_table_is_exactly_the_agreed_one() -> None:
 
 
 @pytest.mark.parametrize("end", sorted(TERMINAL))
-def test_ends_are_final(end: Status) -> None:
-    assert not any(can(end, event) for event in Event)
+def test_ends_are_final_but_for_a_payment_already_under_way_when_a_hold_lapsed(
+    end: Status,
+) -> None:
+    reopening = {Event.LATE_PAYMENT} if end is Status.EXPIRED else set()
+    assert {event for event in Event if can(end, event)} == reopening
 
 
 def test_requested_is_skipped_when_no_approval_is_needed() -> None:

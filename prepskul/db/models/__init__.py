@@ -5,6 +5,7 @@ from prepskul.db.models.audit import AuditEntry
 from prepskul.db.models.availability import AvailabilityException, WeeklyWindow
 from prepskul.db.models.feed import ChangeEvent
 from prepskul.db.models.flags import TranscriptFlag
+from prepskul.db.models.holds import RateLimit, TimeHold
 from prepskul.db.models.inbox import WebhookEvent
 from prepskul.db.models.jobs import Job
 from prepskul.db.models.notifications import Notification
@@ -30,9 +31,11 @@ __all__ = [
     "ParentLink",
     "Payment",
     "Profile",
+    "RateLimit",
     "Recording",
     "Review",
     "SessionJoin",
+    "TimeHold",
     "TranscriptFlag",
     "TutoringSession",
     "WebhookEvent",

@@ -3,40 +3,25 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import (
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    Text,
-    func,
-    literal_column,
-    text,
-)
-from sqlalchemy.dialects.postgresql import UUID, ExcludeConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, Text, text
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prepskul.db.base import Base, created_at, enum_type, updated_at
-from prepskul.domain.lifecycle import HOLDS_SLOT, MeetState, RecordingState, Status
+from prepskul.domain.lifecycle import MeetState, RecordingState, Status
 from prepskul.domain.pricing import Kind
-
-# domain.lifecycle.HOLDS_SLOT spelt for SQL: sessions that hold the tutor's time. Two of
-# them can never overlap, whatever races the API loses.
-HOLDS_SLOT_SQL = "status IN ({})".format(
-    ",".join(f"'{s.value}'" for s in sorted(HOLDS_SLOT, key=list(Status).index))
-)
 
 
 class TutoringSession(Base):
+    """A session. Its time is held in `time_holds` (see `db.models.holds`): a trigger keeps
+    one row there while the status holds the slot, with `hold_expires_at` as its expiry."""
+
     __tablename__ = "sessions"
     __table_args__ = (
-        ExcludeConstraint(
-            ("tutor_id", "="),
-            (func.tstzrange(literal_column("starts_at"), literal_column("ends_at")), "&&"),
-            name="no_tutor_overlap",
-            using="gist",
-            where=text(HOLDS_SLOT_SQL),
-        ),
+        # A tentative hold always ends (domain.holds.hold_until): the database says so too.
+        CheckConstraint(
+            "status NOT IN ('requested','awaiting_payment') OR hold_expires_at IS NOT NULL",
+            name="tentative_hold_expires"),
         Index("ix_sessions_student_starts", "student_id", "starts_at"),
         Index("ix_sessions_tutor_starts", "tutor_id", "starts_at"),
         # The few that need an operator, read by /metrics on every scrape and by the console.
@@ -57,6 +42,8 @@ class TutoringSession(Base):
     time_zone: Mapped[str] = mapped_column(Text)
     status: Mapped[Status] = mapped_column(enum_type(Status, 24), index=True)
     price_xaf: Mapped[int] = mapped_column(Integer)
+    # Until when an unpaid or unapproved session holds the tutor's time (None: for good).
+    hold_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     meet_state: Mapped[MeetState | None] = mapped_column(enum_type(MeetState, 16))
     meet_link: Mapped[str | None] = mapped_column(Text)
     calendar_event_id: Mapped[str | None] = mapped_column(Text)
