@@ -103,6 +103,10 @@ def create_app(
     async def sign_in_first(_: object, __: pages.SignInRequired) -> RedirectResponse:
         return RedirectResponse("/signin", status_code=303)
 
+    @app.exception_handler(pages.PageRefused)
+    async def refused(_: object, exc: pages.PageRefused) -> RedirectResponse:
+        return pages.back(exc.url, exc.notice)
+
     app.add_middleware(BodyLimit, default=rt.settings.max_api_body_bytes,
                        webhooks=rt.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc"),

@@ -58,10 +58,15 @@ async def identify(request: Request, db: AsyncSession, token: str | None) -> Pro
     return await profile_for(db, identity)
 
 
-async def admin_user(user: Annotated[Profile, Depends(current_user)]) -> Profile:
+def require_admin(user: Profile) -> Profile:
+    """Operators only: the one check behind the operator API and the operator pages."""
     if user.role != Role.ADMIN:
         raise NotAllowed("admin_only", "Only operators can do this.")
     return user
+
+
+async def admin_user(user: Annotated[Profile, Depends(current_user)]) -> Profile:
+    return require_admin(user)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from prepskul import logs, metrics
 from prepskul.api.deps import RuntimeDep
@@ -18,6 +16,7 @@ from prepskul.api.errors import problem
 from prepskul.config import Settings
 from prepskul.db.migrate import current_revision, head_revision
 from prepskul.runtime import Runtime
+from prepskul.services import operations
 
 router = APIRouter(tags=["ops"])
 log = logging.getLogger(__name__)
@@ -75,36 +74,13 @@ def _metrics_refusal(settings: Settings, authorization: str) -> Response | None:
     return response
 
 
-@dataclass
-class _Readings:
-    jobs: dict[str, int]
-    oldest_queued: float
-    inbox: dict[tuple[str, str], int]
-    attention: dict[str, int]
-
-
-async def _read_database(rt: Runtime) -> _Readings:
+async def _read_database(rt: Runtime) -> operations.Gauges:
     """Everything the gauges show, read first: a failure half way publishes nothing."""
     async with rt.sessions() as db:
-        jobs = dict.fromkeys(("queued", "running", "done", "dead"), 0)
-        for status, n in await db.execute(
-            text("SELECT status, count(*) FROM prepskul.jobs GROUP BY status")
-        ):
-            jobs[status] = n
-        oldest = await db.scalar(text(
-            "SELECT coalesce(extract(epoch FROM now() - min(run_at)), 0) FROM prepskul.jobs"
-            " WHERE status = 'queued' AND run_at <= now()"
-        ))
-        inbox = {(provider, state): n for provider, state, n in await db.execute(text(
-            "SELECT provider, state, count(*) FROM prepskul.webhook_events"
-            " GROUP BY provider, state"
-        ))}
-        attention = {what: await db.scalar(text(sql)) or 0
-                     for what, sql in ATTENTION_QUERIES.items()}
-    return _Readings(jobs, float(oldest or 0), inbox, attention)
+        return await operations.gauges(db)
 
 
-def _publish(readings: _Readings | None) -> None:
+def _publish(readings: operations.Gauges | None) -> None:
     """Set the gauges; without readings, `prepskul_database_up 0` and no queue figures at
     all (a zero would read as "nothing waiting")."""
     for family in (metrics.JOBS, metrics.INBOX, metrics.ATTENTION):
@@ -121,12 +97,3 @@ def _publish(readings: _Readings | None) -> None:
     for what, n in readings.attention.items():
         metrics.ATTENTION.labels(what).set(n)
 
-
-ATTENTION_QUERIES = {
-    "meet_link_failed": "SELECT count(*) FROM prepskul.sessions WHERE meet_state = 'failed'"
-    " AND status IN ('paid','scheduled')",
-    "recording_missing": "SELECT count(*) FROM prepskul.sessions"
-    " WHERE recording_state = 'missing'",
-    "payments_flagged": "SELECT count(*) FROM prepskul.payments WHERE flag IS NOT NULL",
-    "recordings_unmatched": "SELECT count(*) FROM prepskul.recordings WHERE session_id IS NULL",
-}

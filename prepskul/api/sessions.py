@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import BookingIn, ReasonIn, RescheduleIn, SessionOut, SessionPage
-from prepskul.db.models import Payment, TutoringSession
-from prepskul.services import booking
+from prepskul.db.models import TutoringSession
+from prepskul.services import booking, payments
 from prepskul.services.access import session_for
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -21,13 +20,7 @@ router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
 async def shaped(db: AsyncSession, session: TutoringSession) -> SessionOut:
     """The session with its latest payment attempt."""
-    payment = (
-        await db.scalars(
-            select(Payment).where(Payment.session_id == session.id)
-            .order_by(Payment.created_at.desc()).limit(1)
-        )
-    ).first()
-    return SessionOut.of(session, payment)
+    return SessionOut.of(session, await payments.latest_payment(db, session.id))
 
 
 @router.post("", status_code=201, response_model=SessionOut)
@@ -49,7 +42,9 @@ async def list_sessions(
         db, user, status=status, starts_after=starts_after, starts_before=starts_before,
         cursor=cursor, limit=limit,
     )
-    return SessionPage(items=[await shaped(db, s) for s in rows], next_cursor=next_cursor)
+    latest = await payments.latest_payments(db, [s.id for s in rows])  # one query, not one each
+    return SessionPage(items=[SessionOut.of(s, latest.get(s.id)) for s in rows],
+                       next_cursor=next_cursor)
 
 
 @router.get("/{session_id}", response_model=SessionOut)

@@ -70,6 +70,9 @@ def slot_taken() -> Conflict:
     return Conflict("slot_taken", "The tutor already has a session at that time; pick another.")
 
 
+BOOKERS = frozenset({Role.STUDENT, Role.PARENT})  # who books; tutors and operators do not
+
+
 def resolve_student(
     booker_id: str, booker_role: Role, student_id: str | None, children: set[str]
 ) -> str:

@@ -81,6 +81,10 @@ AFTER_LESSON = frozenset(OUTCOMES.values())
 # hand), a scheduled one, or one already decided but not yet settled.
 DECIDABLE = frozenset({Status.PAID, Status.SCHEDULED, *AFTER_LESSON})
 
+# Paid for, the lesson still ahead: the Meet link matters, reminders go out, a cancel owes
+# money back.
+AWAITING_LESSON = frozenset({Status.PAID, Status.SCHEDULED})
+
 # Statuses that hold the tutor's time: the database's exclusion constraint uses the same set.
 HOLDS_SLOT = frozenset(
     {Status.REQUESTED, Status.AWAITING_PAYMENT, Status.PAID, Status.SCHEDULED, Status.COMPLETED}

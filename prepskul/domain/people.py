@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,3 +53,10 @@ class Identity:
     phone: str | None
     role: Role | None
     name: str | None
+
+
+def local_time_text(when: datetime, zone: str, language: str) -> str:
+    """How we write a moment for a person, in their zone: "25/12/2026 14:30" in French,
+    "2026-12-25 14:30" in English — pages and messages alike."""
+    local = when.astimezone(ZoneInfo(zone))
+    return local.strftime("%d/%m/%Y %H:%M" if language == Language.FR else "%Y-%m-%d %H:%M")

@@ -149,10 +149,6 @@ class FakeFapshi:
         for body in reversed(held) if reverse else held:
             self._post(body, self.webhook_secret)
 
-    def forge(self, body: dict[str, Any], secret: str | None = None) -> None:
-        """Post a webhook Fapshi never sent (right shape, made-up or unpaid transaction)."""
-        self._post(body, secret if secret is not None else self.webhook_secret)
-
     async def flush(self) -> None:
         await self.outgoing.flush()
 

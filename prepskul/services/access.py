@@ -1,4 +1,5 @@
-"""Who may see which session: students and parents theirs, tutors theirs, admins all."""
+"""Who may see which session (students and parents theirs, tutors theirs, admins all), and
+who may act on one: the rules the API, the pages and the services share."""
 
 from __future__ import annotations
 
@@ -10,6 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import ParentLink, Profile, TutoringSession
 from prepskul.domain.errors import NotFound
 from prepskul.domain.people import Role
+
+
+def acts_as_tutor(person: Profile, session: TutoringSession) -> bool:
+    """Approve, decline: the session's tutor, or an operator."""
+    return person.role == Role.ADMIN or person.id == session.tutor_id
+
+
+def may_pay(person: Profile, session: TutoringSession) -> bool:
+    """Whoever booked, the student, or an operator on their behalf."""
+    return person.role == Role.ADMIN or person.id in (session.booked_by_id, session.student_id)
 
 
 def visible_to(profile: Profile) -> ColumnElement[bool]:

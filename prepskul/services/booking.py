@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import Payment, Profile, TutoringSession
 from prepskul.domain import lifecycle
 from prepskul.domain.booking import (
+    Slot,
     check_subject,
     needs_approval,
     resolve_student,
@@ -35,7 +36,7 @@ from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, holds, notifications, throttle
-from prepskul.services.access import audience, session_for, visible_to
+from prepskul.services.access import acts_as_tutor, audience, session_for, visible_to
 from prepskul.services.availability import check_booking
 from prepskul.services.people import children_of, get_tutor
 
@@ -155,7 +156,7 @@ def apply(session: TutoringSession, event: Event) -> None:
 
 
 def _require_tutor(actor: Profile, session: TutoringSession) -> None:
-    if actor.role != Role.ADMIN and actor.id != session.tutor_id:
+    if not acts_as_tutor(actor, session):
         raise NotAllowed("tutor_only", "Only the session's tutor can do this.")
 
 
@@ -198,11 +199,11 @@ async def cancel(
     session.cancel_reason = reason.strip() or None
     session.cancelled_by_id = actor.id
     now = rt.clock.now()
-    if session.calendar_event_id or was in (Status.PAID, Status.SCHEDULED):
+    if session.calendar_event_id or was in lifecycle.AWAITING_LESSON:
         await store.enqueue(db, JobKind.CANCEL_MEETING, {"session_id": str(session.id)}, now=now,
                             dedupe_key=f"cancel_meeting:{session.id}")
     await close_open_payments(db, rt, session)
-    if was in (Status.PAID, Status.SCHEDULED):
+    if was in lifecycle.AWAITING_LESSON:
         # Money was taken for a lesson that will not happen: an operator settles it.
         await db.execute(
             update(Payment)
@@ -236,7 +237,7 @@ async def reschedule(
             "cannot_reschedule", "Only sessions that have not happened or ended can move."
         )
     # The price was set by the length, so a move keeps it; another length is a new booking.
-    length = _minutes(session)
+    length = Slot(session.starts_at, session.ends_at).minutes
     if minutes is not None and minutes != length:
         raise InvalidInput(
             "invalid_duration", f"A session keeps its length ({length} minutes) when it moves."
@@ -255,7 +256,7 @@ async def reschedule(
     if not await holds.claim(db, move):
         raise slot_taken()
     occasion = slot.starts_at.isoformat()
-    if session.calendar_event_id or session.status in (Status.PAID, Status.SCHEDULED):
+    if session.calendar_event_id or session.status in lifecycle.AWAITING_LESSON:
         await store.enqueue(
             db, JobKind.UPDATE_MEETING, {"session_id": str(session.id)}, now=rt.clock.now(),
             dedupe_key=f"update_meeting:{session.id}:{occasion}",
@@ -263,10 +264,6 @@ async def reschedule(
     await feed.record_change(db, session, "session.rescheduled")
     await notifications.notify_people(db, rt, session, "rescheduled", occasion=occasion)
     return session
-
-
-def _minutes(session: TutoringSession) -> int:
-    return int((session.ends_at - session.starts_at).total_seconds() // 60)
 
 
 def encode_cursor(session: TutoringSession) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from prepskul.db.migrate import current_revision, head_revision
+from prepskul.domain.people import DEFAULT_TIME_ZONE
 from prepskul.providers.errors import ProviderError
 from prepskul.providers.google_calendar.models import event_body
 from prepskul.runtime import Runtime
@@ -83,6 +84,11 @@ async def fapshi(rt: Runtime) -> Check:
         fix = ("check FAPSHI_API_USER and FAPSHI_API_KEY in the Fapshi dashboard"
                if exc.status in (401, 403) else "check FAPSHI_BASE_URL and Fapshi's status")
         return Check(name, FAIL, str(exc), fix)
+    if not rt.fapshi.is_live and not rt.settings.is_sandbox:
+        return Check(name, WARN, f"credentials accepted by {rt.fapshi.base_url}, but they are "
+                     "test keys: no real money moves",
+                     "put the live keys (FAK_…) from the Fapshi dashboard in FAPSHI_API_USER "
+                     "and FAPSHI_API_KEY", required=False)
     where = "live" if rt.fapshi.is_live else "sandbox"
     return ok(name, f"credentials accepted by {rt.fapshi.base_url} ({where} keys)")
 
@@ -121,7 +127,7 @@ async def google_calendar(rt: Runtime) -> Check:
         description="Created and deleted by `prepskul doctor`.",
         starts_at=now + timedelta(days=30),
         ends_at=now + timedelta(days=30, minutes=30),
-        time_zone="Africa/Douala", attendees=[], va_email=rt.settings.va_email,
+        time_zone=DEFAULT_TIME_ZONE, attendees=[], va_email=rt.settings.va_email,
         request_id=secrets.token_hex(8))
     try:
         event = await rt.calendar.insert_event(body)

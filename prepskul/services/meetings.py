@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Profile, TutoringSession
-from prepskul.domain.lifecycle import Event, MeetState, RecordingState, Status
+from prepskul.domain.lifecycle import AWAITING_LESSON, Event, MeetState, RecordingState, Status
 from prepskul.domain.pricing import Kind
 from prepskul.providers.google_calendar.models import event_body, event_id_for, when
 from prepskul.queue import store
@@ -21,8 +21,7 @@ from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, notifications
 from prepskul.services.booking import apply
-
-LIVE = (Status.PAID, Status.SCHEDULED)
+from prepskul.services.links import session_url
 
 
 async def _load(db: AsyncSession, session_id: uuid.UUID) -> TutoringSession:
@@ -40,14 +39,14 @@ def title(session: TutoringSession) -> str:
 async def create_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
     async with rt.sessions() as db:
         session = await db.get(TutoringSession, session_id)
-        if session is None or session.status not in LIVE:
+        if session is None or session.status not in AWAITING_LESSON:
             return "session no longer needs a meeting"
         if session.meet_state == MeetState.READY:
             return "already has its Meet link"
         invited = (session.tutor_id, session.student_id, session.booked_by_id)
         emails = dict((await db.execute(
             select(Profile.id, Profile.email).where(Profile.id.in_(invited)))).all())
-        page = f"{rt.settings.public_base_url.rstrip('/')}/sessions/{session.id}"
+        page = session_url(rt.settings, session.id)
         body = event_body(
             event_id=event_id_for(str(session.id)), summary=title(session),
             description=f"PrepSkul session page: {page}", starts_at=session.starts_at,
@@ -62,7 +61,7 @@ async def create_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
     async with rt.sessions.begin() as db:
         session = await _load(db, session_id)
         session.calendar_event_id = event["id"]  # kept even while pending: a cancel finds it
-        if session.status not in LIVE:  # cancelled while we were talking to Google
+        if session.status not in AWAITING_LESSON:  # cancelled while we were talking to Google
             await store.enqueue(db, JobKind.CANCEL_MEETING, {"session_id": str(session.id)},
                                 now=rt.clock.now(), dedupe_key=f"cancel_meeting:{session.id}:late")
             return "the session ended meanwhile: its event is being cancelled"
@@ -105,7 +104,7 @@ async def update_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
         if session is None:
             return "no such session"
         if not session.calendar_event_id:
-            if session.status in LIVE:
+            if session.status in AWAITING_LESSON:
                 raise RetryLater("the event is not created yet", after=30)
             return "no event to move"
         body = when(session.starts_at, session.ends_at, session.time_zone)

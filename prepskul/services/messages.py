@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, select_autoescape
 
 from prepskul.db.models import TutoringSession
+from prepskul.domain.people import local_time_text
 
 TITLES: dict[str, dict[str, str]] = {
     "booked": {"en": "Session booked", "fr": "Séance réservée"},
@@ -90,8 +90,7 @@ BODIES: dict[str, str] = {
 def render(kind: str, language: str, session: TutoringSession, zone: str) -> tuple[str, str]:
     lang = language if language in ("fr", "en") else "fr"
     title = TITLES.get(kind, {}).get(lang, kind)
-    local = session.starts_at.astimezone(ZoneInfo(zone))
-    when = local.strftime("%d/%m/%Y %H:%M") if lang == "fr" else local.strftime("%Y-%m-%d %H:%M")
+    when = local_time_text(session.starts_at, zone, lang)
     return title, BODIES[lang].format(subject=session.subject, when=when, zone=zone)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import ChangeEvent, Notification, Profile, TutoringSession
 from prepskul.domain.errors import NotFound
-from prepskul.domain.lifecycle import Status
+from prepskul.domain.lifecycle import AWAITING_LESSON
 from prepskul.domain.people import Role
 from prepskul.providers.fcm.client import UnregisteredToken
 from prepskul.queue import store
@@ -25,6 +25,7 @@ from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import holds
 from prepskul.services.access import audience
+from prepskul.services.links import page_url, session_url
 from prepskul.services.messages import email_message, render, render_tutor
 
 REMINDERS = {"24h": timedelta(hours=24), "15min": timedelta(minutes=15)}
@@ -120,8 +121,9 @@ async def _delivered(rt: Runtime, note: Notification, **stamp: object) -> None:
 
 def link_for(rt: Runtime, note: Notification) -> str:
     """The page a notification is about: its session's, or the one it names."""
-    path = f"/sessions/{note.session_id}" if note.session_id else note.data.get("path", "/")
-    return f"{rt.settings.public_base_url.rstrip('/')}{path}"
+    if note.session_id:
+        return session_url(rt.settings, note.session_id)
+    return page_url(rt.settings, note.data.get("path", "/"))
 
 
 async def send_email(rt: Runtime, notification_id: uuid.UUID) -> str:
@@ -166,7 +168,7 @@ async def due_reminders(rt: Runtime) -> int:
     async with rt.sessions.begin() as db:
         for label, lead in REMINDERS.items():
             sessions = (await db.scalars(select(TutoringSession).where(
-                TutoringSession.status.in_([Status.PAID, Status.SCHEDULED]),
+                TutoringSession.status.in_(AWAITING_LESSON),
                 TutoringSession.starts_at > now,
                 TutoringSession.starts_at <= now + lead,
                 TutoringSession.created_at <= TutoringSession.starts_at - lead,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Job, Payment, Recording, TutoringSession, WebhookEvent
 from prepskul.domain.errors import Conflict, NotFound
-from prepskul.domain.lifecycle import MeetState, RecordingState
+from prepskul.domain.lifecycle import AWAITING_LESSON, MeetState, RecordingState
 from prepskul.queue import store
-from prepskul.queue.kinds import WEBHOOK_JOBS
+from prepskul.queue.kinds import WEBHOOK_JOBS, JobStatus
 from prepskul.runtime import Runtime
 
 PURGE_BATCH = 5000
@@ -84,9 +85,45 @@ async def unassigned_recordings(db: AsyncSession) -> list[Recording]:
                                   .order_by(Recording.created_at.desc()))).all())
 
 
+# What needs a person, one rule for the console and for /metrics (they once disagreed): a
+# paid lesson still ahead whose Meet link could not be made, and a lesson whose notes never
+# came.
+MEET_LINK_FAILED = and_(TutoringSession.meet_state == MeetState.FAILED,
+                        TutoringSession.status.in_(AWAITING_LESSON))
+NOTES_MISSING = TutoringSession.recording_state == RecordingState.MISSING
+
+
 async def sessions_needing_attention(db: AsyncSession) -> list[TutoringSession]:
-    """Paid sessions without a Meet link, and lessons whose notes never came."""
-    return list((await db.scalars(select(TutoringSession).where(or_(
-        TutoringSession.meet_state == MeetState.FAILED,
-        TutoringSession.recording_state == RecordingState.MISSING,
-    )).order_by(TutoringSession.starts_at))).all())
+    return list((await db.scalars(select(TutoringSession).where(
+        or_(MEET_LINK_FAILED, NOTES_MISSING)).order_by(TutoringSession.starts_at))).all())
+
+
+@dataclass(frozen=True)
+class Gauges:
+    """What /metrics shows of the database, read together."""
+
+    jobs: dict[str, int]
+    oldest_queued: float  # seconds the oldest due job has waited
+    inbox: dict[tuple[str, str], int]  # (provider, state) -> deliveries
+    attention: dict[str, int]
+
+
+async def gauges(db: AsyncSession) -> Gauges:
+    jobs: dict[str, int] = dict.fromkeys(JobStatus, 0)
+    for status, n in await db.execute(select(Job.status, func.count()).group_by(Job.status)):
+        jobs[status] = n
+    oldest = await db.scalar(
+        select(func.coalesce(func.extract("epoch", func.now() - func.min(Job.run_at)), 0))
+        .where(Job.status == JobStatus.QUEUED, Job.run_at <= func.now()))
+    inbox = {(provider, state): n for provider, state, n in await db.execute(
+        select(WebhookEvent.provider, WebhookEvent.state, func.count())
+        .group_by(WebhookEvent.provider, WebhookEvent.state))}
+    counts = {
+        "meet_link_failed": select(TutoringSession).where(MEET_LINK_FAILED),
+        "recording_missing": select(TutoringSession).where(NOTES_MISSING),
+        "payments_flagged": select(Payment).where(Payment.flag.is_not(None)),
+        "recordings_unmatched": select(Recording).where(Recording.session_id.is_(None)),
+    }
+    attention = {what: await db.scalar(select(func.count()).select_from(query.subquery())) or 0
+                 for what, query in counts.items()}
+    return Gauges({str(k): v for k, v in jobs.items()}, float(oldest or 0), inbox, attention)

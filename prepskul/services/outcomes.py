@@ -29,7 +29,7 @@ from prepskul.db.models import (
 )
 from prepskul.domain import outcome as rules
 from prepskul.domain.errors import Conflict, InvalidInput, NotAllowed
-from prepskul.domain.lifecycle import DECIDABLE, Status
+from prepskul.domain.lifecycle import AWAITING_LESSON, DECIDABLE, Status
 from prepskul.domain.outcome import (
     Evidence,
     JoinWindow,
@@ -45,8 +45,6 @@ from prepskul.runtime import Runtime
 from prepskul.services import audit, feed, notifications, settlement
 from prepskul.services.access import learner_side, session_for
 from prepskul.services.booking import apply
-
-JOINABLE = (Status.PAID, Status.SCHEDULED)
 
 
 def join_window(rt: Runtime) -> JoinWindow:
@@ -67,7 +65,7 @@ async def join(db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid.U
     side = await _side(db, actor, session)
     if side is None:
         raise NotAllowed("not_a_participant", "Only the tutor and the learner's side join.")
-    if session.status not in JOINABLE or not session.meet_link:
+    if session.status not in AWAITING_LESSON or not session.meet_link:
         raise Conflict("no_meeting", "This session has no lesson to join.")
     now = rt.clock.now()
     join_window(rt).check(now, session.starts_at, session.ends_at)
@@ -177,7 +175,7 @@ async def decide_due(rt: Runtime, *, limit: int = 200) -> int:
     cutoff = rt.clock.now() - timedelta(minutes=rt.settings.join_grace_minutes)
     async with rt.sessions.begin() as db:
         due = (await db.scalars(select(TutoringSession).where(
-            TutoringSession.status.in_(JOINABLE), TutoringSession.ends_at <= cutoff,
+            TutoringSession.status.in_(AWAITING_LESSON), TutoringSession.ends_at <= cutoff,
         ).order_by(TutoringSession.ends_at, TutoringSession.id).limit(limit)
             .with_for_update())).all()
         for session in due:

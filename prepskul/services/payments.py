@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Payment, Profile, TutoringSession
@@ -23,7 +23,6 @@ from prepskul.domain.payments import (
     judge_success,
     next_check_delay,
 )
-from prepskul.domain.people import Role
 from prepskul.domain.phone import normalise_phone
 from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
 from prepskul.providers.fapshi.models import Initiated, Transaction
@@ -31,8 +30,9 @@ from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import feed, holds, notifications
-from prepskul.services.access import session_for
+from prepskul.services.access import may_pay, session_for
 from prepskul.services.booking import apply, release_lapsed
+from prepskul.services.links import session_url
 
 
 def external_id(session_id: uuid.UUID) -> str:
@@ -48,7 +48,7 @@ async def start_payment(
     The session row stays locked through the call, so two clicks cannot charge twice: the
     second finds the first's open attempt and gets it back."""
     session = await session_for(db, payer, session_id, lock=True)
-    if payer.id not in (session.booked_by_id, session.student_id) and payer.role != Role.ADMIN:
+    if not may_pay(payer, session):
         raise NotAllowed("not_the_payer", "Only the person who booked can pay for a session.")
     if session.status != Status.AWAITING_PAYMENT:
         raise Conflict("not_awaiting_payment",
@@ -90,7 +90,7 @@ async def _initiate(
             return await rt.fapshi.direct_pay(
                 amount=session.price_xaf, phone=phone, medium=medium, name=payer.full_name,
                 email=payer.email, external_id=ext, user_id=user, message=note)
-        redirect = f"{rt.settings.public_base_url.rstrip('/')}/sessions/{session.id}"
+        redirect = session_url(rt.settings, session.id)
         return await rt.fapshi.initiate_pay(
             amount=session.price_xaf, external_id=ext, redirect_url=redirect,
             email=payer.email, user_id=user, message=note)
@@ -232,3 +232,19 @@ async def due_for_check(rt: Runtime, limit: int = 200) -> list[str]:
                 now - payment.created_at, payment.checks, cap
             )
         return [p.trans_id for p in due]
+
+
+async def latest_payments(db: AsyncSession, session_ids: list[uuid.UUID]
+                          ) -> dict[uuid.UUID, Payment]:
+    """Each session's latest payment attempt, for a whole page of sessions in one query."""
+    if not session_ids:
+        return {}
+    rows = await db.scalars(
+        select(Payment).where(Payment.session_id.in_(session_ids))
+        .order_by(Payment.session_id, Payment.created_at.desc())
+        .ext(distinct_on(Payment.session_id)))
+    return {p.session_id: p for p in rows if p.session_id is not None}
+
+
+async def latest_payment(db: AsyncSession, session_id: uuid.UUID) -> Payment | None:
+    return (await latest_payments(db, [session_id])).get(session_id)

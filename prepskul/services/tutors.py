@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import ChangeEvent, Payment, Profile, TutoringSession
 from prepskul.domain.availability import Availability, DateException, Window
 from prepskul.domain.errors import InvalidInput, NotAllowed
-from prepskul.domain.lifecycle import Status
+from prepskul.domain.lifecycle import AWAITING_LESSON, Status
 from prepskul.domain.people import Role, check_time_zone
 from prepskul.domain.tutors import (
     Level,
@@ -37,7 +37,6 @@ from prepskul.services.people import get_tutor
 
 # Released when a tutor is suspended: nothing was paid, so nothing is owed.
 UNPAID = (Status.REQUESTED, Status.AWAITING_PAYMENT)
-PAID = (Status.PAID, Status.SCHEDULED)
 
 CHECKS: dict[str, Callable[[Any], Any]] = {
     "subjects": check_subjects, "levels": check_levels, "teaching_languages": check_languages,
@@ -125,7 +124,7 @@ async def suspend(
     now = rt.clock.now()
     future = (await db.scalars(select(TutoringSession).where(
         TutoringSession.tutor_id == tutor.id, TutoringSession.starts_at > now,
-        TutoringSession.status.in_((*UNPAID, *PAID))))).all()
+        TutoringSession.status.in_((*UNPAID, *AWAITING_LESSON))))).all()
     for session in future:
         if session.status in UNPAID:
             await booking.cancel(db, rt, operator, session.id, "The tutor is suspended.")

@@ -13,16 +13,17 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 
 from prepskul.api import csrf
 from prepskul.api.auth import AuthError, mint_token, sandbox_secret
-from prepskul.api.deps import DB, SESSION_COOKIE, RuntimeDep, identify
-from prepskul.db.models import Payment, Profile
-from prepskul.domain.errors import DomainError, InvalidInput
-from prepskul.domain.lifecycle import DECIDABLE, Status
+from prepskul.api.deps import DB, SESSION_COOKIE, RuntimeDep, identify, require_admin
+from prepskul.db.models import Profile, TutoringSession
+from prepskul.domain import lifecycle
+from prepskul.domain.booking import BOOKERS
+from prepskul.domain.errors import DomainError, InvalidInput, NotAllowed
+from prepskul.domain.lifecycle import AWAITING_LESSON, DECIDABLE, Event, Status
 from prepskul.domain.outcome import FINAL, Outcome
-from prepskul.domain.people import Role
+from prepskul.domain.people import DEFAULT_TIME_ZONE, local_time_text
 from prepskul.domain.pricing import Kind
 from prepskul.queue.kinds import JobStatus
 from prepskul.services import (
@@ -36,7 +37,7 @@ from prepskul.services import (
     recordings,
     reviews,
 )
-from prepskul.services.access import learner_side, session_for
+from prepskul.services.access import acts_as_tutor, learner_side, may_pay, session_for
 from prepskul.services.demo import DEMO_USERS, demo_user
 from prepskul.services.lessons import record_lesson
 from prepskul.web.i18n import status_names, translator
@@ -60,6 +61,25 @@ async def page_user(request: Request, db: DB) -> Profile:
 
 
 PageUser = Annotated[Profile, Depends(page_user)]
+
+
+class PageRefused(Exception):
+    """The signed-in person may not use this page: sent back to `url` with the reason."""
+
+    def __init__(self, url: str, notice: str) -> None:
+        super().__init__(notice)
+        self.url, self.notice = url, notice
+
+
+async def page_admin(user: PageUser) -> Profile:
+    """The API's operator check, answered the way pages answer: back, with why."""
+    try:
+        return require_admin(user)
+    except NotAllowed as exc:
+        raise PageRefused("/sessions", exc.message) from None
+
+
+PageAdmin = Annotated[Profile, Depends(page_admin)]
 Csrf = Annotated[None, Depends(csrf.form_checked)]
 
 
@@ -72,13 +92,12 @@ async def render_live(request: Request, db: DB, name: str, user: Profile, **cont
 def render(request: Request, name: str, user: Profile | None, **context: Any) -> Response:
     token = csrf.token_for(request)
     lang = user.language if user else request.cookies.get("prepskul_lang", "fr")
-    zone = ZoneInfo(user.time_zone if user else "Africa/Douala")
+    zone = user.time_zone if user else DEFAULT_TIME_ZONE
     response = templates.TemplateResponse(request, name, {
         "user": user, "t": translator(lang), "lang": lang, "csrf": token,
         "status_names": status_names(lang),
         "notice": request.query_params.get("notice"),
-        "local": lambda when: when.astimezone(zone).strftime("%d/%m/%Y %H:%M")
-        if lang == "fr" else when.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "local": lambda when: local_time_text(when, zone, lang),
         "sandbox": request.app.state.runtime.settings.is_sandbox, **context})
     csrf.remember(response, token)
     return response
@@ -147,7 +166,7 @@ def _page_within_site(referer: str | None) -> str:
 async def sessions_page(request: Request, db: DB, user: PageUser) -> Response:
     rows, _ = await booking.list_sessions(db, user, limit=100)
     return await render_live(request, db, "sessions.html", user, sessions=rows,
-                             can_book=user.role in (Role.STUDENT, Role.PARENT))
+                             can_book=user.role in BOOKERS)
 
 
 def _local_input(value: str, zone: str) -> datetime:
@@ -192,8 +211,7 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, user: Pa
         session = await session_for(db, user, session_id)
     except DomainError as exc:
         return back("/sessions", exc.message)
-    payment = (await db.scalars(select(Payment).where(Payment.session_id == session.id)
-                                .order_by(Payment.created_at.desc()).limit(1))).first()
+    payment = await payments.latest_payment(db, session.id)
     try:
         notes, items = await recordings.recording_for(db, user, session.id)
     except DomainError:
@@ -201,24 +219,35 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, user: Pa
     names = {p.id: p.full_name for p in [await db.get(Profile, i) for i in
                                          (session.tutor_id, session.student_id)] if p}
     _, outcome, report = await outcomes.outcome_for(db, user, session.id)
-    opens = timedelta(minutes=request.app.state.runtime.settings.join_opens_minutes)
-    now = request.app.state.runtime.clock.now()
+    rt = request.app.state.runtime
+    opens = timedelta(minutes=rt.settings.join_opens_minutes)
     return await render_live(
         request, db, "session.html", user, s=session, payment=payment, notes=notes, items=items,
         names=names, join_opens=session.starts_at - opens,
         join_minutes=int(opens.total_seconds() // 60),
-        is_tutor=user.id == session.tutor_id or user.role == Role.ADMIN,
-        is_payer=user.id in (session.booked_by_id, session.student_id),
-        after=_after_lesson(session, outcome, report, now,
+        after=_after_lesson(session, outcome, report, rt.clock.now(),
                             is_learner=user.id in await learner_side(db, session),
                             is_own_tutor=user.id == session.tutor_id),
-        outcome=outcome, report=report, review=await reviews.for_session(db, session.id))
+        outcome=outcome, report=report, review=await reviews.for_session(db, session.id),
+        **_session_actions(user, session))
 
 
-def _after_lesson(session: Any, outcome: Any, report: Any, now: datetime, *, is_learner: bool,
-                  is_own_tutor: bool) -> dict[str, bool]:
+def _session_actions(user: Profile, session: TutoringSession) -> dict[str, bool]:
+    """What the page offers, from the lifecycle and the access rules (never a status list
+    of its own)."""
+    status = session.status
+    return {
+        "lesson_ahead": status is Status.AWAITING_PAYMENT or status in AWAITING_LESSON,
+        "can_pay": lifecycle.can(status, Event.PAYMENT_CONFIRMED) and may_pay(user, session),
+        "can_approve": lifecycle.can(status, Event.APPROVE) and acts_as_tutor(user, session),
+        "can_change": lifecycle.can(status, Event.CANCEL),
+    }
+
+
+def _after_lesson(session: TutoringSession, outcome: Any, report: Any, now: datetime, *,
+                  is_learner: bool, is_own_tutor: bool) -> dict[str, bool]:
     """Which after-the-lesson forms this person sees (the services decide again on post)."""
-    started = Status(session.status) in DECIDABLE and now >= session.starts_at
+    started = session.status in DECIDABLE and now >= session.starts_at
     unsettled = outcome is not None and outcome.settled_at is None
     return {
         "report": started and is_own_tutor and report is None,
@@ -315,10 +344,8 @@ async def tick(request: Request, item_id: uuid.UUID, db: DB, rt: RuntimeDep, use
 
 
 @router.get("/ops")
-async def ops_page(request: Request, db: DB, user: PageUser, provider: str = "",
+async def ops_page(request: Request, db: DB, user: PageAdmin, provider: str = "",
                    state: str = "", job_status: str = "") -> Response:
-    if user.role != Role.ADMIN:
-        return back("/sessions", "The operations console is for operators.")
     return await render_live(
         request, db, "ops.html", user, provider=provider, state=state, job_status=job_status,
         job_statuses=list(JobStatus),
@@ -335,12 +362,10 @@ async def ops_page(request: Request, db: DB, user: PageUser, provider: str = "",
 
 @router.post("/ops/{what}/{item_id}")
 async def ops_action(request: Request, what: str, item_id: str, db: DB, rt: RuntimeDep,
-                     user: PageUser, _: Csrf,
+                     user: PageAdmin, _: Csrf,
                      session_id: Annotated[str, Form()] = "",
                      outcome: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
                      resolution: Annotated[str, Form()] = "") -> Response:
-    if user.role != Role.ADMIN:
-        return back("/sessions", "The operations console is for operators.")
     try:
         if what == "webhooks":
             await operations.replay_webhook(db, rt, int(item_id))

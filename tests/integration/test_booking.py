@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from prepskul.db.models import Notification, Profile, TutoringSession
 from prepskul.domain.lifecycle import Status
@@ -167,3 +167,29 @@ async def test_status_columns_load_as_domain_enums_and_store_the_same_words(
     assert (row.status, row.kind, tutor.role) == (Status.AWAITING_PAYMENT, Kind.REGULAR, Role.TUTOR)
     assert isinstance(row.status, Status) and isinstance(tutor.role, Role)
     assert tuple(stored) == ("awaiting_payment", "regular")
+
+
+async def test_listing_sessions_costs_the_same_queries_for_one_or_several(
+    rt: Any, api: Any, auth: Any, book: Any, pay: Any
+) -> None:
+    """Each listed session shows its latest payment: read for the page at once, not per row."""
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    async def queries_to_list() -> int:
+        statements.clear()
+        event.listen(rt.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            listed = await api.get("/api/sessions", headers=auth("student"))
+        finally:
+            event.remove(rt.engine.sync_engine, "before_cursor_execute", count)
+        assert all(s["payment"] for s in listed.json()["items"])
+        return len(statements)
+
+    await pay(await book("student", hours_ahead=24))
+    one = await queries_to_list()
+    for hours in (48, 72):  # three unpaid bookings at most
+        await pay(await book("student", hours_ahead=hours))
+    assert await queries_to_list() == one

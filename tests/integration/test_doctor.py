@@ -2,10 +2,8 @@
 
 from typing import Any
 
-import asyncpg
 import pytest
 
-from prepskul.db.engine import plain_dsn
 from prepskul.runtime import build_runtime
 from prepskul.services import doctor
 from tests.integration.test_cli import prepskul
@@ -60,22 +58,22 @@ async def test_wrong_provider_keys_fail_with_the_setting_to_fix(  # type: ignore
 
 
 async def test_an_unmigrated_database_fails_with_the_command_to_run(
-    runtime_with, database_url, sandbox
+    runtime_with, empty_database, sandbox
 ) -> None:  # type: ignore[no-untyped-def]
-    admin = await asyncpg.connect(plain_dsn(database_url))
-    await admin.execute("DROP DATABASE IF EXISTS doctor_empty WITH (FORCE)")
-    await admin.execute("CREATE DATABASE doctor_empty")
-    try:
-        from sqlalchemy.engine import make_url
+    rt = await runtime_with(database_url=empty_database)
+    check = await doctor.database(rt)
+    assert check.failed and check.fix == "run `prepskul migrate`"
+    await rt.engine.dispose()
 
-        empty = make_url(database_url).set(database="doctor_empty").render_as_string(False)
-        rt = await runtime_with(database_url=empty)
-        check = (await doctor.database(rt))
-        assert check.failed and check.fix == "run `prepskul migrate`"
-        await rt.engine.dispose()
-    finally:
-        await admin.execute("DROP DATABASE IF EXISTS doctor_empty WITH (FORCE)")
-        await admin.close()
+
+async def test_test_keys_in_production_are_said_to_move_no_real_money(  # type: ignore[no-untyped-def]
+        runtime_with, sandbox, settings) -> None:
+    rt = await runtime_with(prepskul_env="production", fapshi_api_user="sandbox-user",
+                            fapshi_api_key="FAK_TEST_sandbox",
+                            fapshi_base_url=f"{settings.public_base_url}/sandbox/fapshi")
+    check = await doctor.fapshi(rt)
+    assert check.outcome == "warn" and not check.failed
+    assert "no real money" in check.detail and "live keys" in check.fix
 
 
 async def test_the_command_exits_non_zero_when_a_required_part_fails(

@@ -1,6 +1,7 @@
 """What operators do: replay a failed webhook, replay or purge a dead job, read what each
 job did, see only as admins; finished jobs kept for a retention, not forever."""
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -100,3 +101,24 @@ async def test_an_operator_purges_a_dead_job_but_nothing_that_is_not_dead(
     assert (await api.get("/api/admin/jobs?status=dead", headers=auth("admin"))).json() == []
     assert (await api.delete(f"/api/admin/jobs/{dead['id']}", headers=auth("student"))
             ).status_code == 403
+
+
+async def test_the_console_and_metrics_agree_on_what_needs_attention(
+    api: Any, auth: Any, paid_session: Any, sandbox: Any
+) -> None:
+    def meet_failed_gauge(exported: str) -> float:
+        found = re.search(r'^prepskul_attention\{what="meet_link_failed"\} ([\d.]+)$',
+                          exported, re.M)
+        assert found, exported
+        return float(found.group(1))
+
+    sandbox.calendar.no_delegation = True  # no Meet link can be made
+    session = await paid_session()
+    listed = (await api.get("/api/admin/sessions/attention", headers=auth("admin"))).json()
+    assert [s["id"] for s in listed] == [session["id"]]
+    assert meet_failed_gauge((await api.get("/metrics")).text) == 1
+    cancelled = await api.post(f"/api/sessions/{session['id']}/cancel", json={},
+                               headers=auth("student"))
+    assert cancelled.status_code == 200, cancelled.text
+    assert (await api.get("/api/admin/sessions/attention", headers=auth("admin"))).json() == []
+    assert meet_failed_gauge((await api.get("/metrics")).text) == 0

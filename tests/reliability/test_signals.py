@@ -7,6 +7,8 @@ import contextlib
 import os
 import signal
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -37,32 +39,45 @@ async def _gone(pid: int, seconds: float = 20) -> bool:
     return False
 
 
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """Not under pytest's own temporary folder: pytest keeps that private to its user (and
+    re-tightens it when another run starts), and the embedded server runs as another."""
+    with tempfile.TemporaryDirectory(prefix="prepskul-signals-") as folder:
+        yield Path(folder)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 @pytest.mark.parametrize("command", ["serve", "demo"])
 async def test_a_signal_stops_the_process_and_the_embedded_postgres_it_started(
-        command: str, sig: signal.Signals, tmp_path: Path) -> None:
+        command: str, sig: signal.Signals, data_dir: Path) -> None:
     port = free_port()
     ours = {name.upper() for name in Settings.model_fields} | {"PREPSKUL_DATA_DIR"}
     env = {**{k: v for k, v in os.environ.items() if k.upper() not in ours},
-           "PREPSKUL_ENV": "sandbox", "PREPSKUL_DATA_DIR": str(tmp_path),
+           "PREPSKUL_ENV": "sandbox", "PREPSKUL_DATA_DIR": str(data_dir),
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    log = (data_dir / "process.log").open("wb")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "prepskul.cli", command, "--port", str(port), env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        stdout=log, stderr=log)
     postmaster = 0
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            await wait_until_up(client, seconds=90)  # a fresh database: initdb first
-        postmaster = int((tmp_path / "pgdata" / "postmaster.pid").read_text().split()[0])
+            try:
+                await wait_until_up(client, seconds=90)  # a fresh database: initdb first
+            except AssertionError:
+                raise AssertionError((data_dir / "process.log").read_text()[:4000]) from None
+        postmaster = int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
         assert _alive(postmaster)
 
         proc.send_signal(sig)
         assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
         assert await _gone(postmaster), "the embedded PostgreSQL is still running"
-        assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
+        assert not (data_dir / "pgdata" / "postmaster.pid").exists()
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
         if postmaster and _alive(postmaster):  # leave no server behind, even on failure
             os.kill(postmaster, signal.SIGTERM)
+        log.close()

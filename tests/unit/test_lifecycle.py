@@ -7,7 +7,6 @@ import pytest
 
 from prepskul.domain.errors import IllegalTransition
 from prepskul.domain.lifecycle import (
-    TERMINAL,
     TRANSITIONS,
     Event,
     Status,
@@ -57,7 +56,9 @@ def test_the_table_is_exactly_the_agreed_one() -> None:
     assert TRANSITIONS == LEGAL
 
 
-@pytest.mark.parametrize("end", sorted(TERMINAL))
+# `completed` is no end any more: until its outcome is settled, later evidence may revise it
+# (the outcome events above).
+@pytest.mark.parametrize("end", [Status.DECLINED, Status.CANCELLED, Status.EXPIRED])
 def test_ends_are_final_but_for_a_payment_already_under_way_when_a_hold_lapsed(
     end: Status,
 ) -> None:

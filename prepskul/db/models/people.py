@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prepskul.db.base import Base, created_at, enum_type, updated_at
-from prepskul.domain.people import Language, Role
+from prepskul.domain.people import DEFAULT_TIME_ZONE, Language, Role
 from prepskul.domain.tutors import TutorStatus
 
 
@@ -22,7 +22,7 @@ class Profile(Base):
     full_name: Mapped[str] = mapped_column(Text, default="")
     email: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(32))
-    time_zone: Mapped[str] = mapped_column(Text, default="Africa/Douala")
+    time_zone: Mapped[str] = mapped_column(Text, default=DEFAULT_TIME_ZONE)
     language: Mapped[Language] = mapped_column(enum_type(Language, 2), default=Language.FR)
     notify_email: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_push: Mapped[bool] = mapped_column(Boolean, default=True)

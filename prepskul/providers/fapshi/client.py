@@ -70,10 +70,6 @@ class FapshiClient:
             raise PermanentProviderError(PROVIDER, f"expire-pay: {_message(response)}", status=400)
         return parsed(PROVIDER, "expire-pay", response, Transaction)
 
-    async def search(self, **filters: str | int) -> list[Transaction]:
-        response = await self._call("search", "GET", "/search", params=filters)
-        return [Transaction.model_validate(t) for t in json_body(PROVIDER, "search", response)]
-
     async def balance(self) -> dict[str, Any]:
         """A harmless authenticated call (used by `doctor` to check credentials)."""
         response = await self._call("balance", "GET", "/balance")

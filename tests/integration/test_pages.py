@@ -1,0 +1,48 @@
+"""The pages decide with the API's rules: the operator check of the operator API, and what a
+session page offers from the lifecycle and the access rules, not lists of their own."""
+
+from typing import Any
+
+from prepskul.api.auth import mint_token
+from prepskul.services.demo import demo_user
+from tests.conftest import JWT_SECRET
+
+
+def _cookies(who: str) -> dict[str, str]:
+    """A signed-in browser's cookies, as a header (httpx deprecates per-request cookies)."""
+    user = demo_user(who)
+    token = mint_token(JWT_SECRET, user.id, role=user.role, email=user.email, name=user.name)
+    return {"Cookie": f"prepskul_token={token}; prepskul_csrf=form-token"}
+
+
+async def _page(api: Any, who: str, path: str) -> Any:
+    return await api.get(path, headers=_cookies(who), follow_redirects=False)
+
+
+async def test_the_operator_pages_use_the_operator_apis_check(api: Any) -> None:
+    for who in ("student", "tutor", "parent"):
+        refused = await _page(api, who, "/ops")
+        assert refused.status_code == 303
+        assert refused.headers["location"] == "/sessions?notice=Only%20operators%20can%20do%20this."
+        posted = await api.post("/ops/jobs/1", data={"csrf": "form-token"},
+                                headers=_cookies(who), follow_redirects=False)
+        assert posted.headers["location"].startswith("/sessions?notice=Only%20operators")
+    assert (await _page(api, "admin", "/ops")).status_code == 200
+
+
+async def test_a_session_page_offers_what_the_rules_allow_its_viewer(
+    api: Any, book: Any
+) -> None:
+    trial = await book("student", kind="trial", minutes=30)  # requested: the tutor decides
+    tutor_view = (await _page(api, "tutor", f"/sessions/{trial['id']}")).text
+    student_view = (await _page(api, "student", f"/sessions/{trial['id']}")).text
+    assert f'/sessions/{trial["id"]}/approve' in tutor_view
+    assert f'/sessions/{trial["id"]}/approve' not in student_view
+    assert 'id="pay-link"' not in student_view  # nothing to pay before approval
+    assert f'/sessions/{trial["id"]}/cancel' in student_view
+
+    regular = await book("student", minutes=60, hours_ahead=48)  # awaiting payment
+    student_view = (await _page(api, "student", f"/sessions/{regular['id']}")).text
+    tutor_view = (await _page(api, "tutor", f"/sessions/{regular['id']}")).text
+    assert 'id="pay-link"' in student_view and 'id="meet"' in student_view
+    assert 'id="pay-link"' not in tutor_view
