@@ -4,7 +4,10 @@ Three servers in the same run: ours (`prepskul serve` as in production), the flo
 stack, insert the raw body and commit), and the seed's design (Node.js, verify + write +
 process inline: for Fapshi, ask payment-status; for Fathom, match the session, store summary,
 transcript and action items, complete the session, write the notifications). Load comes
-from wrk, so the generator is not what we measure.
+from wrk, so the generator is not what we measure. The serving stack is priced in the same
+run: the same app under uvicorn + httptools without our head limits (`httptools`, what
+`serve` ran before them) and under each of `BENCH_STACKS` (e.g. `h11,hypercorn,granian`,
+see bench/stacks.py); `rps_vs_httptools` is each server's throughput over that one's.
 
 Every server is warmed up first (a discarded run), and every run sends deliveries no run
 before it sent: a resend is a cheaper path (ours answers `duplicate` without storing), so
@@ -13,6 +16,7 @@ reusing deliveries would flatter us."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -32,6 +36,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench import stacks
 from bench.harness import FAPSHI_SECRET, free_port, median, rss_mb, serve
 from prepskul.providers.fathom.signatures import sign
 
@@ -76,7 +81,9 @@ def _fathom(n: int) -> tuple[dict[str, str], str]:
         "default_summary": {"template_name": "general",
                             "markdown_formatted": "## Summary\n" + "We practised. " * 40},
         "action_items": [{"description": "Exercise 4", "assignee": {"email": "s@x.cm"}}]})
-    msg_id, ts = f"msg_{secrets.token_hex(12)}", int(time.time())
+    # Stamped 4 minutes ahead: Standard Webhooks accepts ±5 minutes, and a phase's deliveries
+    # for several servers are made before its runs, which can take longer than 5 minutes.
+    msg_id, ts = f"msg_{secrets.token_hex(12)}", int(time.time()) + 240
     return {"webhook-id": msg_id, "webhook-timestamp": str(ts),
             "webhook-signature": sign(FATHOM_SECRET, msg_id, ts, body.encode()),
             "content-type": "application/json"}, body
@@ -196,47 +203,62 @@ async def run(url: str) -> dict[str, Any]:
     for statement in TABLES:
         await conn.execute(statement)
     await conn.close()
-    scripts = {name: wrk_script(f"/api/webhooks/{name}", make, WINDOWS[name])
-               for name, make in (("fapshi", _fapshi), ("fathom", _fathom))}
+    # The serving stack is priced in the same run: ours (`serve`: uvicorn + httptools with
+    # our head limits) against the same app under uvicorn + httptools as it comes (no
+    # limits: what `serve` ran before), and under each of BENCH_STACKS (bench/stacks.py).
+    stack_names = ["httptools"] + [s for s in os.environ.get("BENCH_STACKS", "").split(",")
+                                   if s and stacks.available(s)]
     secrets_env = {"FAPSHI_WEBHOOK_SECRET": FAPSHI_SECRET, "FATHOM_WEBHOOK_SECRET": FATHOM_SECRET}
     rows: list[dict[str, Any]] = []
     rss: dict[str, float] = {}
-    async with serve(url, extra_env=secrets_env) as (providers, _):
+    async with serve(url, extra_env=secrets_env) as (providers, _), \
+            contextlib.AsyncExitStack() as running:
         # Realistic Fapshi for the seed's inline call: 150 ms to answer payment-status.
         async with httpx.AsyncClient() as client:
             await client.post(f"{providers}/sandbox/fapshi/_control", json={"latency": 0.15})
+        ours, ours_pid = await running.enter_async_context(serve(url, extra_env=secrets_env))
+        targets = {"ours": ours}
+        for name in stack_names:
+            targets[name] = (await running.enter_async_context(
+                serve(url, extra_env=secrets_env, stack=name)))[0]
         floor_port, seed_port = free_port(), free_port()
         plain = url.replace("postgresql+asyncpg://", "postgresql://")
-        async with serve(url, extra_env=secrets_env) as (ours, ours_pid), \
-                process([sys.executable, "-m", "uvicorn", "bench.floor:app", "--port",
-                         str(floor_port), "--no-access-log", "--log-level", "warning"],
-                        {"DATABASE_URL": url}, floor_port), \
-                process(["node", str(SEED / "server.js")],
-                        {"DATABASE_URL": plain.split("?")[0] if "host=" not in plain else plain,
-                         "PORT": str(seed_port), "FAPSHI_BASE_URL": f"{providers}/sandbox/fapshi",
-                         **secrets_env}, seed_port):
-            rss["serve_idle_mb"] = rss_mb(ours_pid)
-            targets = {"ours": ours, "floor": f"http://127.0.0.1:{floor_port}",
-                       "seed": f"http://127.0.0.1:{seed_port}"}
-            for provider, script in scripts.items():
-                for base in targets.values():
-                    await asyncio.to_thread(wrk, base, script, WARM_UP[0], 0, WARM_UP[1])
-                window = 0
-                for level in LEVELS:
-                    runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
-                    for _ in range(REPEATS):
-                        window += 1
-                        for name, base in targets.items():
-                            runs[name].append(
-                                await asyncio.to_thread(wrk, base, script, level, window))
-                    for name, figures in runs.items():
-                        rows.append({"endpoint": provider, "senders": level, "server": name,
-                                     **{k: median([f[k] for f in figures]) for k in figures[0]}})
-            rss["serve_after_ingest_mb"] = rss_mb(ours_pid)
+        await running.enter_async_context(process(
+            [sys.executable, "-m", "uvicorn", "bench.floor:app", "--port", str(floor_port),
+             "--no-access-log", "--log-level", "warning"], {"DATABASE_URL": url}, floor_port))
+        await running.enter_async_context(process(
+            ["node", str(SEED / "server.js")],
+            {"DATABASE_URL": plain.split("?")[0] if "host=" not in plain else plain,
+             "PORT": str(seed_port), "FAPSHI_BASE_URL": f"{providers}/sandbox/fapshi",
+             **secrets_env}, seed_port))
+        targets |= {"floor": f"http://127.0.0.1:{floor_port}",
+                    "seed": f"http://127.0.0.1:{seed_port}"}
+        rss["serve_idle_mb"] = rss_mb(ours_pid)
+        for provider, make in (("fapshi", _fapshi), ("fathom", _fathom)):
+            # Made now, not at the start: Fathom's signatures expire after 5 minutes. Every
+            # server writing our inbox gets deliveries of its own (a resend is cheaper).
+            path, window_size = f"/api/webhooks/{provider}", WINDOWS[provider]
+            own = {name: wrk_script(path, make, window_size) for name in ("ours", *stack_names)}
+            scripts = {name: own.get(name, own["ours"]) for name in targets}
+            for name, base in targets.items():
+                await asyncio.to_thread(wrk, base, scripts[name], WARM_UP[0], 0, WARM_UP[1])
+            window = 0
+            for level in LEVELS:
+                runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
+                for _ in range(REPEATS):
+                    window += 1
+                    for name, base in targets.items():
+                        runs[name].append(await asyncio.to_thread(
+                            wrk, base, scripts[name], level, window))
+                for name, figures in runs.items():
+                    rows.append({"endpoint": provider, "senders": level, "server": name,
+                                 **{k: median([f[k] for f in figures]) for k in figures[0]}})
+        rss["serve_after_ingest_mb"] = rss_mb(ours_pid)
     for row in rows:
         same = {r["server"]: r for r in rows
                 if r["endpoint"] == row["endpoint"] and r["senders"] == row["senders"]}
         row["rps_vs_floor"] = row["rps"] / same["floor"]["rps"]
         row["rps_vs_seed"] = row["rps"] / same["seed"]["rps"]
         row["p99_vs_seed"] = row["p99_ms"] / same["seed"]["p99_ms"]
+        row["rps_vs_httptools"] = row["rps"] / same["httptools"]["rps"]
     return {"ingest": rows, "footprint_ingest": [rss]}

@@ -33,6 +33,7 @@ from prepskul.api.auth import TokenVerifier
 from prepskul.api.headers import SecurityHeaders
 from prepskul.api.limits import BodyLimit, RejectionLimiter
 from prepskul.api.request_ids import RequestIdMiddleware
+from prepskul.api.storable_text import RefuseUnstorableText
 from prepskul.jobs.registry import build_worker
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
 from prepskul.services.inbox_writer import InboxWriter
@@ -107,6 +108,8 @@ def create_app(
     async def refused(_: object, exc: pages.PageRefused) -> RedirectResponse:
         return pages.back(exc.url, exc.notice)
 
+    app.add_middleware(RefuseUnstorableText,
+                       exempt=("/api/webhooks/", f"{SANDBOX_PREFIX}/", "/static/"))
     app.add_middleware(BodyLimit, default=rt.settings.max_api_body_bytes,
                        webhooks=rt.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc"),

@@ -130,7 +130,7 @@ def migrate() -> None:
 @app.command()
 def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Everything in one process: embedded Postgres, API, worker and fake providers."""
-    from prepskul.services.demo import DEMO_USERS, seed_demo
+    from prepskul.services.demo import DAYTIME, DEMO_USERS, seed_demo
 
     settings = _settings(public_base_url=f"http://{host}:{port}")
     if not settings.is_sandbox:
@@ -139,7 +139,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     async def main(rt: Runtime) -> None:
         async with rt.sessions.begin() as db:
-            await seed_demo(db)
+            await seed_demo(db, hours=DAYTIME)
         base = settings.public_base_url
         lines = [f"\n  PrepSkul Sessions demo is running at {base}",
                  f"  Open:          {base}/signin  (pick a demo user)",

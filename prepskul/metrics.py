@@ -14,7 +14,7 @@ PROVIDER_CALLS = Histogram(
 )
 JOBS = Gauge("prepskul_jobs", "Jobs by status", ["status"])
 INBOX = Gauge("prepskul_webhook_events", "Stored webhook deliveries by provider and state "
-              "(received, processed, failed, rejected)", ["provider", "state"])
+              "(received, processed, failed, unreadable, rejected)", ["provider", "state"])
 DATABASE_UP = Gauge("prepskul_database_up", "1 if this scrape could read the database; "
                     "0 if not (queue figures are then absent, not zero)")
 OLDEST_QUEUED = Gauge("prepskul_jobs_oldest_queued_seconds", "Age of the oldest due job")

@@ -23,6 +23,7 @@ from jwt.types import Options
 from prepskul import logs
 from prepskul.config import Settings
 from prepskul.domain.people import Identity, Role, parse_role
+from prepskul.domain.text import is_storable_str
 
 AUDIENCE = "authenticated"
 log = logging.getLogger(__name__)
@@ -122,6 +123,18 @@ class TokenVerifier:
             self._keys, self._fetched_at, self._unreachable = keys, time.monotonic(), False
 
 
+def _text_claim(claims: dict[str, Any], name: str, label: str, longest: int = 320
+                ) -> str | None:
+    """A claim we store on the profile: text or absent. Anything else (a list, an object,
+    text Postgres cannot store) refuses the token rather than reaching the database."""
+    value = claims.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not is_storable_str(value) or len(value) > longest:
+        raise AuthError(f"the token's '{label}' claim is not valid text")
+    return value
+
+
 def _claims(payload: dict[str, Any]) -> Identity:
     try:
         sub = uuid.UUID(str(payload.get("sub")))
@@ -129,13 +142,16 @@ def _claims(payload: dict[str, Any]) -> Identity:
         raise AuthError("the token has no valid 'sub'") from None
     app_meta = payload.get("app_metadata") or {}
     user_meta = payload.get("user_metadata") or {}
+    if not isinstance(user_meta, dict):
+        user_meta = {}
+    name = (_text_claim(user_meta, "full_name", "user_metadata.full_name")
+            or _text_claim(user_meta, "name", "user_metadata.name"))
     return Identity(
         sub=sub,
-        email=payload.get("email") or None,
-        phone=payload.get("phone") or None,
+        email=_text_claim(payload, "email", "email"),
+        phone=_text_claim(payload, "phone", "phone", longest=32),
         role=parse_role(app_meta.get("role")) if isinstance(app_meta, dict) else None,
-        name=(user_meta.get("full_name") or user_meta.get("name"))
-        if isinstance(user_meta, dict) else None,
+        name=name,
     )
 
 

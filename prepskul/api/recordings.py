@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import FromRow
@@ -28,12 +28,19 @@ class ActionItemOut(FromRow):
     due_at: datetime | None
     done_at: datetime | None
 
+class TranscriptLineOut(BaseModel):
+    speaker: str | None = Field(description="the speaker's display name")
+    speaker_email: str | None = Field(description="the calendar email matched to the speaker")
+    text: str | None
+    timestamp: str | None = Field(description="HH:MM:SS from the start of the recording")
+
+
 class RecordingOut(BaseModel):
     id: uuid.UUID
     session_id: uuid.UUID | None
     title: str | None
     summary_markdown: str | None
-    transcript: list[dict[str, Any]]
+    transcript: list[TranscriptLineOut]
     action_items: list[ActionItemOut]
     attendance: dict[str, Any]
     share_url: str | None
@@ -43,7 +50,8 @@ class RecordingOut(BaseModel):
     @classmethod
     def of(cls, r: Recording, items: list[ActionItem]) -> RecordingOut:
         return cls(id=r.id, session_id=r.session_id, title=r.title,
-                   summary_markdown=r.summary_markdown, transcript=r.transcript,
+                   summary_markdown=r.summary_markdown,
+                   transcript=[TranscriptLineOut.model_validate(line) for line in r.transcript],
                    action_items=[ActionItemOut.model_validate(a) for a in items],
                    attendance=r.attendance,
                    share_url=r.share_url, recording_start=r.recording_start,

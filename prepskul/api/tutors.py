@@ -149,9 +149,9 @@ async def tutors_for_operators(
 @router.post("/admin/tutors/{tutor_id}/approve", response_model=OwnTutorProfileOut,
              tags=["operators"])
 async def approve_tutor(
-    tutor_id: uuid.UUID, db: DB, rt: RuntimeDep, _: Admin
+    tutor_id: uuid.UUID, db: DB, rt: RuntimeDep, admin: Admin
 ) -> OwnTutorProfileOut:
-    return await own(db, await tutors.approve(db, rt, tutor_id))
+    return await own(db, await tutors.approve(db, rt, admin, tutor_id))
 
 
 @router.post("/admin/tutors/{tutor_id}/suspend", response_model=OwnTutorProfileOut,

@@ -1,20 +1,19 @@
-"""Who attended, read from Fathom's notes: a person is present when a transcript line is
+"""Who attended, read from the notes: a person is present when a transcript line is
 matched to their calendar email. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 
 def attendance(
-    transcript: list[dict[str, Any]], *, tutor_email: str | None, student_email: str | None,
+    speaker_emails: Collection[str], *, tutor_email: str | None, student_email: str | None,
     recording_start: datetime | None, recording_end: datetime | None,
 ) -> dict[str, Any]:
-    spoke = {
-        str((line.get("speaker") or {}).get("matched_calendar_invitee_email") or "").lower()
-        for line in transcript if isinstance(line, dict)
-    }
+    """`speaker_emails`: the calendar emails matched to someone who spoke."""
+    spoke = {email.lower() for email in speaker_emails}
 
     def seen(email: str | None) -> str:
         return "present" if email and email.lower() in spoke else "absent"

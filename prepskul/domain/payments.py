@@ -7,7 +7,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from prepskul.domain.errors import InvalidInput
 from prepskul.domain.lifecycle import Status
+
+
+class PaymentMethod(StrEnum):
+    LINK = "link"  # a hosted checkout page
+    DIRECT = "direct"  # a prompt on the payer's phone
+
+
+def payment_method(value: str) -> PaymentMethod:
+    """Refuse a method we do not offer before anything is asked of Fapshi or stored."""
+    try:
+        return PaymentMethod(value)
+    except ValueError:
+        raise InvalidInput("invalid_payment_method",
+                           "Pay with 'link' (a checkout page) or 'direct' (a phone prompt)."
+                           ) from None
 
 
 class PaymentStatus(StrEnum):

@@ -32,6 +32,14 @@ def parse_role(value: object) -> Role | None:
     return None
 
 
+def language(value: str) -> Language:
+    try:
+        return Language(value)
+    except ValueError:
+        raise InvalidInput("invalid_language", "Choose 'fr' (français) or 'en' (English)."
+                           ) from None
+
+
 def check_time_zone(name: str) -> str:
     """Refuse anything that is not an IANA zone name ("Africa/Douala"), since every time we
     show is converted with it."""

@@ -46,13 +46,23 @@ class FakeFcm:
         if project != self.project_id:
             return fcm_error(403, "PERMISSION_DENIED", f"Permission denied on project {project}")
         try:
-            message = (await request.json())["message"]
-            token = message["token"]
+            body = await request.json()
+            message = body["message"]
+            token = message.get("token")
+            topic = message.get("topic")
             note = message.get("notification") or {}
             data = message.get("data") or {}
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return fcm_error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.",
                              "INVALID_ARGUMENT")
+        if (token is None) == (topic is None):  # exactly one target, as FCM requires
+            return fcm_error(400, "INVALID_ARGUMENT", "Exactly one of token, topic or "
+                             "condition must be set.", "INVALID_ARGUMENT")
+        if body.get("validate_only") is True:  # checked as if sent; delivered to nobody
+            return JSONResponse({"name": f"projects/{project}/messages/fake_message_id"})
+        if topic is not None:
+            return fcm_error(400, "INVALID_ARGUMENT", "This fake delivers to device tokens "
+                             "only.", "INVALID_ARGUMENT")
         if not all(isinstance(v, str) for v in data.values()) or not isinstance(token, str):
             return fcm_error(400, "INVALID_ARGUMENT", "data values must be strings",
                              "INVALID_ARGUMENT")

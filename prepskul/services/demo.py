@@ -13,8 +13,9 @@ from prepskul.db.models import ParentLink, Profile, WeeklyWindow
 from prepskul.domain.people import Role
 from prepskul.domain.tutors import TutorStatus
 
-# The demo tutors teach every day from 07:00 to 21:00 (Douala). The tests book at any hour
-# relative to the moment they run, so they open the tutors around the clock.
+# `prepskul demo`'s tutors teach every day from 07:00 to 21:00 (Douala). Tests and
+# benchmarks book at any hour relative to the moment they run, so by default the tutors are
+# open around the clock.
 DAYTIME = (7 * 60, 21 * 60)
 ALL_DAY = (0, 24 * 60)
 
@@ -64,7 +65,7 @@ def demo_user(key: str) -> DemoUser:
     raise KeyError(f"no demo user '{key}': choose from {', '.join(u.key for u in DEMO_USERS)}")
 
 
-async def seed_demo(db: AsyncSession, *, hours: tuple[int, int] = DAYTIME) -> None:
+async def seed_demo(db: AsyncSession, *, hours: tuple[int, int] = ALL_DAY) -> None:
     """The demo people; the tutors approved, with weekly `hours` (minutes after midnight)."""
     for u in DEMO_USERS:
         await db.execute(

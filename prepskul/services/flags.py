@@ -20,16 +20,12 @@ RESOLUTIONS = (FlagStatus.DISMISSED, FlagStatus.ACTIONED)
 
 
 def transcript_lines(transcript: list[dict[str, Any]]) -> list[Line]:
-    """Stored transcript lines (Fathom's shape) in our names."""
-    lines = []
-    for index, raw in enumerate(transcript):
-        if not isinstance(raw, dict) or not raw.get("text"):
-            continue
-        speaker = raw.get("speaker") or {}
-        lines.append(Line(index=index, speaker=str(speaker.get("display_name") or "?"),
-                          speaker_email=speaker.get("matched_calendar_invitee_email"),
-                          text=str(raw["text"]), timestamp=raw.get("timestamp")))
-    return lines
+    """Stored transcript lines (in our names: speaker, speaker_email, text, timestamp)."""
+    return [Line(index=index, speaker=str(raw.get("speaker") or "?"),
+                 speaker_email=raw.get("speaker_email"), text=str(raw["text"]),
+                 timestamp=raw.get("timestamp"))
+            for index, raw in enumerate(transcript)
+            if isinstance(raw, dict) and raw.get("text")]
 
 
 async def scan_recording(db: AsyncSession, recording: Recording, session: TutoringSession

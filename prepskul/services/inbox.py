@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul import metrics
 from prepskul.db.models import WebhookEvent
+from prepskul.domain.text import storable, storable_str
 from prepskul.runtime import Runtime
 
 # Only these headers are kept: never a secret, a token or a cookie.
@@ -34,15 +35,26 @@ class Delivery:
     source_ip: str | None
 
 
+# A verified delivery whose shape processing cannot read: kept for an operator, not retried.
+UNREADABLE = "unreadable"
+
+
 def sanitize(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower(): v[:500] for k, v in headers.items() if k.lower() in KEPT_HEADERS}
+    return {k.lower(): storable_str(v[:500]) for k, v in headers.items()
+            if k.lower() in KEPT_HEADERS}
+
+
+def storable_key(delivery_key: str) -> str:
+    """A delivery key made of what the provider sent (a status, a `webhook-id`), as
+    Postgres can store it: a verified delivery is never lost for a NUL in it."""
+    return storable_str(delivery_key[:500])
 
 
 async def reject(
     db: AsyncSession, delivery: Delivery, *, reason: str, delivery_key: str = "-"
 ) -> None:
     """Keep a refused delivery as evidence for operators; it is never processed."""
-    db.add(WebhookEvent(provider=delivery.provider, delivery_key=delivery_key[:500],
+    db.add(WebhookEvent(provider=delivery.provider, delivery_key=storable_key(delivery_key),
                         headers=sanitize(delivery.headers), body=delivery.body[:65536],
                         source_ip=delivery.source_ip, verified=False, rejection=reason,
                         state="rejected"))
@@ -52,7 +64,7 @@ async def reject(
 async def mark(
     db: AsyncSession, event_id: int, state: str, *, now: datetime, error: str | None = None
 ) -> None:
-    """Record what processing did: processed | ignored | failed (with the reason). An UPDATE,
+    """Record what processing did: processed | unreadable | failed (with the reason). An UPDATE,
     not a load: the row holds the whole body (a long transcript, for Fathom)."""
     await db.execute(
         update(WebhookEvent).where(WebhookEvent.id == event_id)
@@ -60,10 +72,12 @@ async def mark(
 
 
 async def load_body(rt: Runtime, event_id: int) -> dict[str, Any]:
-    """The stored delivery's JSON body, for the job that processes it."""
+    """The stored delivery's JSON body, for the job that processes it. The raw bytes stay
+    as they came (evidence); what is read from them is stripped of the characters Postgres
+    cannot store in `text` or `jsonb` (NUL, lone surrogates), and the rest is kept."""
     async with rt.sessions() as db:
         event = await db.get(WebhookEvent, event_id)
     if event is None:
         raise LookupError(f"webhook event {event_id} is gone")
-    body: dict[str, Any] = json.loads(event.body)
+    body: dict[str, Any] = storable(json.loads(event.body))
     return body

@@ -24,7 +24,7 @@ from prepskul.db.engine import connect
 from prepskul.queue.kinds import WEBHOOK_JOBS, JobStatus
 from prepskul.queue.store import MAX_ATTEMPTS
 from prepskul.runtime import Runtime
-from prepskul.services.inbox import Delivery, sanitize
+from prepskul.services.inbox import Delivery, sanitize, storable_key
 
 MAX_BATCH = 256
 
@@ -70,7 +70,8 @@ class InboxWriter:
     async def accept(self, delivery: Delivery, *, delivery_key: str) -> tuple[int | None, bool]:
         """Store one verified delivery (and its processing job); (event id, is_new) once
         durable. Raises what the database raised: the sender then gets a 5xx and retries."""
-        pending = _Pending(delivery, delivery_key, asyncio.get_running_loop().create_future())
+        pending = _Pending(delivery, storable_key(delivery_key),
+                           asyncio.get_running_loop().create_future())
         self._queue.append(pending)
         if self._busy < self.writers:
             # Start a writer. Otherwise a busy writer takes this delivery in its next batch:

@@ -92,10 +92,9 @@ class Hub:
     def subscribe(self, profile: Profile) -> Subscriber:
         sub = Subscriber(profile.id, profile.role == Role.ADMIN,
                          asyncio.Queue(maxsize=self.queue_size))
-        theirs = self._by_person.setdefault(sub.user_id, [])
-        while len(theirs) >= self.max_per_person:
-            self._drop(theirs[0])  # unsubscribes it, so `theirs` shrinks
-        theirs.append(sub)
+        while len(theirs := self._by_person.get(sub.user_id, [])) >= self.max_per_person:
+            self._drop(theirs[0])  # their oldest; unsubscribing it shortens the list
+        self._by_person.setdefault(sub.user_id, []).append(sub)
         self.subscribers.add(sub)
         metrics.SSE_SUBSCRIBERS.set(len(self.subscribers))
         return sub

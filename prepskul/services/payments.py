@@ -22,6 +22,7 @@ from prepskul.domain.payments import (
     expires_session,
     judge_success,
     next_check_delay,
+    payment_method,
 )
 from prepskul.domain.phone import normalise_phone
 from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
@@ -47,6 +48,7 @@ async def start_payment(
     """Open a payment for an awaiting_payment session: a checkout link or a phone prompt.
     The session row stays locked through the call, so two clicks cannot charge twice: the
     second finds the first's open attempt and gets it back."""
+    method = payment_method(method)
     session = await session_for(db, payer, session_id, lock=True)
     if not may_pay(payer, session):
         raise NotAllowed("not_the_payer", "Only the person who booked can pay for a session.")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import ParentLink, Profile
 from prepskul.domain.errors import InvalidInput, NotFound
-from prepskul.domain.people import Identity, Language, Role, check_time_zone
+from prepskul.domain.people import Identity, Role, check_time_zone, language
 from prepskul.domain.phone import normalise_phone
 
 
@@ -51,7 +51,7 @@ async def update_profile(db: AsyncSession, profile: Profile, changes: dict[str, 
     if changes.get("phone"):
         changes["phone"] = normalise_phone(changes["phone"])
     if "language" in changes:
-        changes["language"] = Language(changes["language"])
+        changes["language"] = language(changes["language"])
     if "full_name" in changes and not str(changes["full_name"]).strip():
         raise InvalidInput("invalid_name", "Your name cannot be empty.")
     for key, value in changes.items():

@@ -6,7 +6,7 @@ are kept for an operator, who attaches them with the same code path."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -19,6 +19,7 @@ from prepskul.domain.errors import Conflict, NotAllowed, NotFound
 from prepskul.domain.lifecycle import DECIDABLE, RecordingState
 from prepskul.domain.matching import Candidate, RecordingFacts, match_recording
 from prepskul.domain.people import Role
+from prepskul.providers.fathom.models import Meeting
 from prepskul.runtime import Runtime
 from prepskul.services import feed, flags, notifications, outcomes
 from prepskul.services.access import session_for
@@ -28,24 +29,16 @@ HOMEWORK_DUE = timedelta(days=7)
 NOTES_ACCEPTED = tuple(DECIDABLE)
 
 
-def _when(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
-
-
-async def complete_content(rt: Runtime, meeting: dict[str, Any]) -> dict[str, Any]:
+async def complete_content(rt: Runtime, meeting: Meeting) -> Meeting:
     """A webhook configured with only some `include_*` still yields the full notes."""
-    rid = int(meeting["recording_id"])
-    if meeting.get("default_summary") is None:
-        meeting["default_summary"] = await rt.fathom.summary(rid)
-    if meeting.get("transcript") is None:
-        meeting["transcript"] = await rt.fathom.transcript(rid)
-    if meeting.get("action_items") is None:
-        created = _when(meeting.get("created_at"))
-        meeting["action_items"] = await rt.fathom.action_items(rid, created)
-    return meeting
+    rid, missing = meeting.recording_id, dict[str, Any]()
+    if meeting.summary_markdown is None:
+        missing["summary_markdown"] = await rt.fathom.summary(rid)
+    if meeting.transcript is None:
+        missing["transcript"] = await rt.fathom.transcript(rid)
+    if meeting.action_items is None:
+        missing["action_items"] = await rt.fathom.action_items(rid, meeting.created_at)
+    return meeting.model_copy(update=missing)
 
 
 async def _emails(db: AsyncSession, session: TutoringSession) -> tuple[str | None, str | None]:
@@ -74,38 +67,30 @@ async def _candidates(db: AsyncSession, facts: RecordingFacts) -> list[Candidate
     return found
 
 
-async def ingest(db: AsyncSession, rt: Runtime, meeting: dict[str, Any]) -> str:
-    invitees = meeting.get("calendar_invitees") or []
+async def ingest(db: AsyncSession, rt: Runtime, meeting: Meeting) -> str:
     facts = RecordingFacts(
-        meeting_url=meeting.get("meeting_url"),
-        scheduled_start=_when(meeting.get("scheduled_start_time")),
-        invitee_emails=frozenset(str(i["email"]).lower() for i in invitees
-                                 if isinstance(i, dict) and i.get("email")),
+        meeting_url=meeting.meeting_url, scheduled_start=meeting.scheduled_start,
+        invitee_emails=frozenset(i.email for i in meeting.invitees if i.email),
     )
     match = match_recording(facts, await _candidates(db, facts))
-    summary = meeting.get("default_summary")
     created = await db.execute(insert(Recording).values(
-        fathom_recording_id=int(meeting["recording_id"]), session_id=None, match=match.how,
-        candidates=list(match.candidates), title=meeting.get("title"),
-        meeting_url=meeting.get("meeting_url"), share_url=meeting.get("share_url"),
-        url=meeting.get("url"), scheduled_start=facts.scheduled_start,
-        recording_start=_when(meeting.get("recording_start_time")),
-        recording_end=_when(meeting.get("recording_end_time")),
-        summary_markdown=summary.get("markdown_formatted") if isinstance(summary, dict) else None,
-        transcript=meeting.get("transcript") or [], invitees=invitees,
+        fathom_recording_id=meeting.recording_id, session_id=None, match=match.how,
+        candidates=list(match.candidates), title=meeting.title,
+        meeting_url=meeting.meeting_url, share_url=meeting.share_url, url=meeting.url,
+        scheduled_start=meeting.scheduled_start, recording_start=meeting.recording_start,
+        recording_end=meeting.recording_end, summary_markdown=meeting.summary_markdown,
+        transcript=[line.model_dump() for line in meeting.transcript or []],
+        invitees=[i.model_dump() for i in meeting.invitees],
     ).on_conflict_do_nothing(index_elements=["fathom_recording_id"]).returning(Recording.id))
     recording_id = created.scalar_one_or_none()
     if recording_id is None:
         return "recording already stored"
-    for item in meeting.get("action_items") or []:
-        if isinstance(item, dict) and item.get("description"):
-            assignee = item.get("assignee") or {}
+    for item in meeting.action_items or []:
+        if item.description:
             db.add(ActionItem(
-                recording_id=recording_id, description=str(item["description"]),
-                assignee_name=assignee.get("name"),
-                assignee_email=(assignee.get("email") or "").lower() or None,
-                timestamp=item.get("recording_timestamp"),
-                playback_url=item.get("recording_playback_url"),
+                recording_id=recording_id, description=item.description,
+                assignee_name=item.assignee_name, assignee_email=item.assignee_email,
+                timestamp=item.timestamp, playback_url=item.playback_url,
             ))
     if match.session_id is None:
         await db.flush()
@@ -117,6 +102,11 @@ async def ingest(db: AsyncSession, rt: Runtime, meeting: dict[str, Any]) -> str:
     return f"matched by {match.how}"
 
 
+def speaker_emails(transcript: list[dict[str, Any]]) -> set[str]:
+    """The calendar emails Fathom matched to someone who spoke (a stored transcript)."""
+    return {str(line["speaker_email"]) for line in transcript if line.get("speaker_email")}
+
+
 async def attach(
     db: AsyncSession, rt: Runtime, recording: Recording, session: TutoringSession, *, how: str
 ) -> None:
@@ -126,7 +116,7 @@ async def attach(
     tutor_email, student_email = await _emails(db, session)
     recording.session_id, recording.match = session.id, how
     recording.attendance = attendance(
-        recording.transcript, tutor_email=tutor_email, student_email=student_email,
+        speaker_emails(recording.transcript), tutor_email=tutor_email, student_email=student_email,
         recording_start=recording.recording_start, recording_end=recording.recording_end)
     await db.execute(update(ActionItem).where(ActionItem.recording_id == recording.id)
                      .values(session_id=session.id, homework=False, due_at=None))

@@ -85,12 +85,16 @@ async def _changed(db: AsyncSession, rt: Runtime, tutor: Profile) -> None:
         await notifications.notify_about_tutor(
             db, rt, await notifications.operators(db), tutor, "tutor_review",
             occasion=rt.clock.now().strftime("%Y%m%d%H%M"))
-    await _record(db, tutor, "tutor.updated")
+    _record(db, tutor, "tutor.updated")
 
 
-async def _record(db: AsyncSession, tutor: Profile, type_: str) -> None:
-    db.add(ChangeEvent(type=type_, session_id=None, audience=[tutor.id],
-                       data={"tutor_id": str(tutor.id), "status": tutor.tutor_status.value}))
+def _record(db: AsyncSession, tutor: Profile, type_: str, by: Profile | None = None) -> None:
+    """The change on the feed (the tutor sees it live; operators see all), naming the
+    operator who made it: the change log is the audit trail of approvals and suspensions."""
+    data = {"tutor_id": str(tutor.id), "status": tutor.tutor_status.value}
+    if by is not None:
+        data["by"] = str(by.id)
+    db.add(ChangeEvent(type=type_, session_id=None, audience=[tutor.id], data=data))
 
 
 async def profile_facts(db: AsyncSession, tutor: Profile) -> TutorProfile:
@@ -100,12 +104,14 @@ async def profile_facts(db: AsyncSession, tutor: Profile) -> TutorProfile:
                         has_hours=await has_hours(db, tutor.id))
 
 
-async def approve(db: AsyncSession, rt: Runtime, tutor_id: uuid.UUID) -> Profile:
+async def approve(
+    db: AsyncSession, rt: Runtime, operator: Profile, tutor_id: uuid.UUID
+) -> Profile:
     tutor = await get_tutor(db, tutor_id, lock=True)
     check_ready_for_approval(await profile_facts(db, tutor))
     tutor.tutor_status = tutor_transition(tutor.tutor_status, TutorEvent.APPROVE)
     tutor.tutor_status_reason = None
-    await _record(db, tutor, "tutor.approved")
+    _record(db, tutor, "tutor.approved", by=operator)
     await notifications.notify_about_tutor(db, rt, [tutor], tutor, "tutor_approved",
                                            occasion=rt.clock.now().isoformat())
     return tutor
@@ -135,7 +141,7 @@ async def suspend(
                        Payment.flag.is_(None))
                 .values(flag="tutor_suspended",
                         flag_detail="paid session with a suspended tutor"))
-    await _record(db, tutor, "tutor.suspended")
+    _record(db, tutor, "tutor.suspended", by=operator)
     await notifications.notify_about_tutor(
         db, rt, [tutor], tutor, "tutor_suspended", occasion=now.isoformat(),
         reason=tutor.tutor_status_reason)

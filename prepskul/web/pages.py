@@ -23,7 +23,8 @@ from prepskul.domain.booking import BOOKERS
 from prepskul.domain.errors import DomainError, InvalidInput, NotAllowed
 from prepskul.domain.lifecycle import AWAITING_LESSON, DECIDABLE, Event, Status
 from prepskul.domain.outcome import FINAL, Outcome
-from prepskul.domain.people import DEFAULT_TIME_ZONE, local_time_text
+from prepskul.domain.payments import PaymentMethod
+from prepskul.domain.people import DEFAULT_TIME_ZONE, Language, local_time_text
 from prepskul.domain.pricing import Kind
 from prepskul.queue.kinds import JobStatus
 from prepskul.services import (
@@ -148,7 +149,7 @@ async def signout(request: Request, _: Csrf) -> Response:
 
 @router.post("/language")
 async def language(request: Request, db: DB, user: PageUser, _: Csrf,
-                   lang: Annotated[str, Form()]) -> Response:
+                   lang: Annotated[Language, Form()]) -> Response:
     await people.update_profile(db, user, {"language": lang})
     return back(_page_within_site(request.headers.get("referer")))
 
@@ -270,7 +271,7 @@ async def _act(session_id: uuid.UUID, work: Any) -> Response:
 
 @router.post("/sessions/{session_id}/pay")
 async def pay(request: Request, session_id: uuid.UUID, db: DB, rt: RuntimeDep,
-              user: PageUser, _: Csrf, method: Annotated[str, Form()],
+              user: PageUser, _: Csrf, method: Annotated[PaymentMethod, Form()],
               phone: Annotated[str, Form()] = "") -> Response:
     async def work() -> str | None:
         payment = await payments.start_payment(db, rt, user, session_id, method=method,

@@ -15,14 +15,14 @@ from fastapi.responses import Response
 from prepskul.api.deps import DB, RuntimeDep
 from prepskul.api.tutor_schemas import AvailabilityIO
 from prepskul.db.models import Profile
-from prepskul.domain.booking import MAX_MINUTES, MIN_MINUTES
+from prepskul.domain.booking import BOOKERS, MAX_MINUTES, MIN_MINUTES
 from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.people import Role
 from prepskul.domain.pricing import Kind, price_xaf
 from prepskul.domain.tutors import Level, TutorStatus, missing_for_approval
 from prepskul.services import availability, booking, people, reviews, tutors
 from prepskul.services.people import get_tutor
-from prepskul.web.pages import Csrf, PageUser, back, render
+from prepskul.web.pages import Csrf, PageAdmin, PageUser, back, render
 
 router = APIRouter(include_in_schema=False)
 LENGTHS = (30, 60, 90, 120)
@@ -82,7 +82,7 @@ async def pick_a_slot(request: Request, tutor_id: uuid.UUID, db: DB, rt: Runtime
     return render(request, "book.html", user, tutor=tutor, days=days, chosen=chosen,
                   times=days.get(chosen, []) if chosen else [], minutes=minutes, kind=kind,
                   price=price, lengths=LENGTHS, children=children,
-                  can_book=user.role in (Role.STUDENT, Role.PARENT))
+                  can_book=user.role in BOOKERS)
 
 
 @router.get("/tutor")
@@ -125,10 +125,8 @@ async def save_profile(request: Request, db: DB, rt: RuntimeDep, user: PageUser,
 
 
 @router.get("/ops/tutors")
-async def ops_tutors_page(request: Request, db: DB, user: PageUser, status: str = "pending"
+async def ops_tutors_page(request: Request, db: DB, user: PageAdmin, status: str = "pending"
                           ) -> Response:
-    if user.role != Role.ADMIN:
-        return back("/sessions", "The operations console is for operators.")
     wanted = TutorStatus(status) if status in TutorStatus._value2member_map_ else None
     found = await tutors.for_operators(db, wanted)
     missing = {t.id: missing_for_approval(await tutors.profile_facts(db, t)) for t in found}
@@ -138,13 +136,11 @@ async def ops_tutors_page(request: Request, db: DB, user: PageUser, status: str 
 
 @router.post("/ops/tutors/{tutor_id}/{action}")
 async def ops_tutor_action(request: Request, tutor_id: uuid.UUID, action: str, db: DB,
-                           rt: RuntimeDep, user: PageUser, _: Csrf,
+                           rt: RuntimeDep, user: PageAdmin, _: Csrf,
                            reason: Annotated[str, Form()] = "") -> Response:
-    if user.role != Role.ADMIN:
-        return back("/sessions", "The operations console is for operators.")
     try:
         if action == "approve":
-            await tutors.approve(db, rt, tutor_id)
+            await tutors.approve(db, rt, user, tutor_id)
         elif action == "suspend":
             await tutors.suspend(db, rt, user, tutor_id, reason)
         else:

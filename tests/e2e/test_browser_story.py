@@ -110,7 +110,7 @@ async def test_an_operator_replays_a_failed_webhook_from_the_console(
     await admin.goto("/ops?provider=fapshi")
     assert await admin.locator("table.webhooks tr[data-state=processed]").count() == 1
     seen = (await api.get(f"/api/sessions/{session['id']}", headers=auth("student"))).json()
-    assert seen["status"] in ("paid", "scheduled")
+    assert (seen["status"], seen["meet_state"]) == ("scheduled", "ready")  # the Meet job ran
 
 
 async def test_pages_escape_what_people_typed_and_refuse_forged_forms(

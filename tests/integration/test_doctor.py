@@ -143,3 +143,14 @@ async def test_a_public_url_without_https_or_unreachable_is_a_warning(
     gone = await doctor.public_url(
         await runtime_with(public_base_url=f"http://127.0.0.1:{free_port()}"))
     assert gone.outcome == "warn" and "does not answer" in gone.detail
+
+
+async def test_push_is_checked_by_asking_fcm_not_assumed(rt: Any, sandbox: Any) -> None:
+    """The check asks FCM to validate a message (delivering none); a refusal is a failure."""
+    check = await doctor.push(rt)
+    assert (check.outcome, sandbox.fcm.sent) == ("ok", [])
+    assert "validated" in check.detail
+    sandbox.fcm.controls.fail_next(403, {"error": {"code": 403, "status": "PERMISSION_DENIED",
+                                                  "message": "Permission denied"}})
+    refused = await doctor.push(rt)
+    assert refused.failed and "403" in refused.detail

@@ -143,3 +143,58 @@ async def test_a_burst_is_stored_together_each_delivery_once_with_its_job(api, r
         jobs = (await db.scalars(select(Job).where(Job.kind == "process_fathom_webhook"))).all()
     assert len(events) == 40 and len(jobs) == 40
     assert {j.payload["event_id"] for j in jobs} == {e.id for e in events}
+
+
+async def test_a_signed_delivery_of_an_unexpected_shape_is_kept_for_an_operator_not_retried(
+    api, auth, worker, rt
+) -> None:  # type: ignore[no-untyped-def]
+    from prepskul.db.models import Job
+
+    odd = meeting(None, recording_id=88, calendar_invitees="everyone",
+                  transcript=[{"speaker": {"display_name": "A"}, "text": ["not", "text"]}])
+    body = json.dumps(odd).encode()
+    assert (await api.post("/api/webhooks/fathom", content=body,
+                           headers=signed(body))).status_code == 200
+    await worker.drain()
+    async with rt.sessions() as db:
+        job = (await db.scalars(select(Job).where(Job.kind == "process_fathom_webhook"))).one()
+    assert (job.status, job.attempts) == ("done", 1)  # not retried eight times into the dead
+    listed = (await api.get("/api/admin/webhooks?provider=fathom&state=unreadable",
+                            headers=auth("admin"))).json()
+    assert len(listed) == 1 and listed[0]["verified"]
+    assert "calendar_invitees" in listed[0]["error"] and "transcript.0.text" in listed[0]["error"]
+    assert await _stored(rt, Recording) == 0
+
+
+async def test_fathoms_loose_shapes_are_read_and_only_https_links_are_kept(
+    api, auth, paid_session, worker, rt
+) -> None:  # type: ignore[no-untyped-def]
+    session = await paid_session()
+    link = (await api.get(f"/api/sessions/{session['id']}", headers=auth("student"))).json()[
+        "meet_link"]
+    loose = meeting(link, share_url="javascript:alert(1)", url=None, title=None,
+                    recording_start_time=None, calendar_invitees=None, action_items=[
+                        {"description": "Read chapter 2", "assignee": None,
+                         "recording_playback_url": "javascript:alert(document.cookie)"},
+                        {"description": "Exercise 5", "recording_timestamp": "00:12:00",
+                         "recording_playback_url": "https://fathom.video/calls/1#t=720",
+                         "assignee": {"name": None, "email": "SAM@students.prepskul.test"}}],
+                    transcript=[{"speaker": "Sam Student", "text": "Hello", "timestamp": None},
+                                {"speaker": None, "text": "…"},
+                                {"speaker": {"display_name": "Dr. Ngono",
+                                             "matched_calendar_invitee_email": None},
+                                 "text": "Good", "timestamp": "00:00:09"}])
+    body = json.dumps(loose).encode()
+    assert (await api.post("/api/webhooks/fathom", content=body,
+                           headers=signed(body))).status_code == 200
+    await worker.drain()
+    notes = (await api.get(f"/api/sessions/{session['id']}/recording",
+                           headers=auth("student"))).json()
+    assert notes["share_url"] is None
+    assert [line["speaker"] for line in notes["transcript"]] == [
+        "Sam Student", None, "Dr. Ngono"]
+    urls = {item["description"]: item["playback_url"] for item in notes["action_items"]}
+    assert urls == {"Read chapter 2": None,
+                    "Exercise 5": "https://fathom.video/calls/1#t=720"}
+    homework = [i for i in notes["action_items"] if i["homework"]]
+    assert [i["description"] for i in homework] == ["Exercise 5"]

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from prepskul.db.models import ChangeEvent
@@ -110,6 +111,20 @@ async def test_a_slow_subscriber_is_dropped_instead_of_holding_memory(rt) -> Non
         hub.dispatch(LiveEvent(n, "session.booked", None, frozenset({profile.id}), {}))
     assert slow.dropped and slow not in hub.subscribers
     assert slow.queue.qsize() == 1 and slow.queue.get_nowait() is None  # the stream ends
+
+
+@pytest.mark.parametrize("cap", [1, 2, 5])
+async def test_a_stream_beyond_a_persons_cap_closes_their_oldest(rt, cap: int) -> None:  # type: ignore[no-untyped-def]
+    hub = Hub(rt, max_per_person=cap)
+    alice, bob = (type("P", (), {"id": uuid.uuid4(), "role": "student"})() for _ in "ab")
+    hers = [hub.subscribe(alice) for _ in range(cap)]
+    his = hub.subscribe(bob)
+    newest = hub.subscribe(alice)
+    assert hers[0].dropped and hers[0].queue.get_nowait() is None  # her oldest stream ends
+    assert hub.subscribers == {*hers[1:], newest, his}
+    for sub in (*hers[1:], newest, his):
+        hub.unsubscribe(sub)
+    assert not hub.subscribers and not hub._by_person
 
 
 async def test_the_change_log_keeps_a_week_and_no_more(rt, worker) -> None:  # type: ignore[no-untyped-def]

@@ -31,7 +31,7 @@ async def test_paying_on_the_checkout_page_makes_the_session_paid(
     await checkout(payment, "pay")
     await worker.drain()
     seen = await _session(api, auth, session)
-    assert seen["status"] in ("paid", "scheduled")
+    assert (seen["status"], seen["meet_state"]) == ("scheduled", "ready")  # the Meet job ran
     assert seen["payment"]["status"] == "SUCCESSFUL"
     assert await _count(rt, Job, Job.kind == "create_meeting") == 1
 
@@ -72,7 +72,8 @@ async def test_a_phone_prompt_normalises_the_number_and_fails_clearly(
     sandbox.fapshi.settle()
     await sandbox.fapshi.flush()
     await worker.drain()
-    assert (await _session(api, auth, session))["status"] in ("paid", "scheduled")
+    seen = await _session(api, auth, session)
+    assert (seen["status"], seen["meet_state"]) == ("scheduled", "ready")  # the Meet job ran
 
 
 async def test_a_forged_webhook_for_an_unknown_transaction_changes_nothing(
@@ -134,7 +135,8 @@ async def test_a_dropped_webhook_is_recovered_by_reconciliation(
     assert (await _session(api, auth, session))["status"] == "awaiting_payment"
     clock.advance(timedelta(minutes=1, seconds=1))  # the first check is due
     await worker.drain()
-    assert (await _session(api, auth, session))["status"] in ("paid", "scheduled")
+    seen = await _session(api, auth, session)
+    assert (seen["status"], seen["meet_state"]) == ("scheduled", "ready")  # the Meet job ran
 
 
 async def test_duplicated_and_reordered_webhooks_act_once_and_end_paid(
@@ -151,7 +153,7 @@ async def test_duplicated_and_reordered_webhooks_act_once_and_end_paid(
     await sandbox.fapshi.flush()
     await worker.drain()
     seen = await _session(api, auth, session)
-    assert seen["status"] in ("paid", "scheduled")
+    assert (seen["status"], seen["meet_state"]) == ("scheduled", "ready")  # the Meet job ran
     assert seen["payment"]["status"] == "SUCCESSFUL"
     assert await _count(rt, Job, Job.kind == "create_meeting") == 1
     assert await _count(rt, WebhookEvent) == 2  # one per status; the copies were no-ops

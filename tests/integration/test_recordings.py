@@ -44,7 +44,7 @@ async def test_after_the_lesson_the_notes_reach_tutor_and_student_and_nobody_els
         assert notes.status_code == 200, who
     body = notes.json()
     assert body["summary_markdown"].startswith("## Summary")
-    assert body["transcript"][0]["speaker"]["display_name"] == "Dr. Ngono"
+    assert body["transcript"][0]["speaker"] == "Dr. Ngono"
     assert body["attendance"]["tutor"] == "present" and body["attendance"]["student"] == "present"
     [homework] = body["action_items"]
     assert homework["homework"] and homework["assignee_email"] == "sam@students.prepskul.test"

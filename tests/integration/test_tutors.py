@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from prepskul.api.auth import mint_token
+from prepskul.db.models import ChangeEvent
 from prepskul.domain.people import Role
 from prepskul.services.demo import demo_user
 from tests.conftest import JWT_SECRET
@@ -188,7 +190,7 @@ async def test_the_list_filters_and_pages(api, auth, new_tutor) -> None:  # type
 
 
 async def test_suspending_releases_unpaid_bookings_and_flags_paid_ones(
-    api, auth, book, paid_session
+    api, auth, book, paid_session, rt
 ) -> None:  # type: ignore[no-untyped-def]
     unpaid = await book("student", hours_ahead=30)
     paid = await paid_session("student", hours_ahead=50)
@@ -204,7 +206,8 @@ async def test_suspending_releases_unpaid_bookings_and_flags_paid_ones(
         return api.get(f"/api/sessions/{s['id']}", headers=auth("student"))
 
     assert (await status(unpaid)).json()["status"] == "cancelled"
-    assert (await status(paid)).json()["status"] in ("paid", "scheduled")
+    kept = (await status(paid)).json()
+    assert (kept["status"], kept["meet_state"]) == ("scheduled", "ready")
     flagged = (await api.get("/api/admin/payments/flagged", headers=auth("admin"))).json()
     assert [p["flag"] for p in flagged] == ["tutor_suspended"]
     names = [t["full_name"] for t in (await api.get("/api/tutors", headers=auth("student"))
@@ -213,6 +216,10 @@ async def test_suspending_releases_unpaid_bookings_and_flags_paid_ones(
     assert (await book("student", hours_ahead=70, expect=409))["code"] == "tutor_not_bookable"
     told = (await api.get("/api/notifications", headers=auth("tutor"))).json()
     assert "tutor_suspended" in {n["kind"] for n in told}
+    async with rt.sessions() as db:  # the change log names the operator who did it
+        logged = (await db.scalars(select(ChangeEvent).where(
+            ChangeEvent.type == "tutor.suspended"))).one()
+    assert logged.data["by"] == str(demo_user("admin").id)
     # Approving again reinstates them.
     again = await api.post(f"/api/admin/tutors/{tutor_id}/approve", headers=auth("admin"))
     assert again.json()["status"] == "approved"

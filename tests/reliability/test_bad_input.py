@@ -2,16 +2,20 @@
 never a change of state."""
 
 import json
+import time
+import uuid
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from sqlalchemy import func, select
 
-from prepskul.db.models import Job, TutoringSession, WebhookEvent
+from prepskul.db.models import Job, Payment, Profile, TutoringSession, WebhookEvent
 from prepskul.services.demo import demo_user
-from tests.conftest import FAPSHI_SECRET
+from tests.conftest import FAPSHI_SECRET, JWT_SECRET
 from tests.integration.test_fathom_webhook import meeting, signed
+from tests.reliability.test_unstorable_text import web
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 HOSTILE_BODIES: dict[str, tuple[bytes, str]] = {
@@ -115,3 +119,58 @@ async def test_a_forger_is_slowed_down_but_the_real_provider_never_is(
     for _ in range(3):  # the real provider, from the same address, in a burst
         assert (await api.post("/api/webhooks/fathom", content=genuine,
                                headers=signed(genuine))).status_code == 200
+
+
+async def test_an_unknown_language_from_the_page_form_is_a_4xx_and_changes_nothing(
+    settings: Any, rt: Any
+) -> None:
+    async with web(settings, "student") as browser:
+        response = await browser.post("/language", data={"csrf": "t", "lang": "de"})
+    assert response.status_code == 422 and response.json()["code"], response.text
+    async with rt.sessions() as db:
+        assert (await db.get(Profile, demo_user("student").id)).language == "en"
+
+
+@pytest.mark.parametrize("claims", [
+    {"user_metadata": {"full_name": ["Sam", "Student"]}},
+    {"email": {"address": "sam@example.com"}},
+    {"phone": 237600000000},
+    {"user_metadata": {"name": "Sam\u0000"}},
+])
+async def test_a_token_with_claims_of_the_wrong_shape_is_a_401_and_creates_nobody(
+    api: httpx.AsyncClient, rt: Any, claims: dict[str, Any]
+) -> None:
+    sub = uuid.uuid4()
+    now = int(time.time())
+    token = jwt.encode({"sub": str(sub), "aud": "authenticated", "iat": now,
+                        "exp": now + 600, **claims}, JWT_SECRET, algorithm="HS256")
+    response = await api.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert (response.status_code, response.json()["code"]) == (401, "unauthenticated")
+    async with rt.sessions() as db:
+        assert await db.get(Profile, sub) is None
+
+
+async def test_the_pay_form_with_an_unknown_method_is_a_4xx_and_stores_no_payment(
+    settings: Any, rt: Any, book: Any, sandbox: Any
+) -> None:
+    session = await book("student")
+    async with web(settings, "student") as browser:
+        response = await browser.post(f"/sessions/{session['id']}/pay",
+                                      data={"csrf": "t", "method": "cash"})
+    assert response.status_code == 422 and response.json()["code"], response.text
+    async with rt.sessions() as db:
+        assert await db.scalar(select(func.count()).select_from(Payment)) == 0
+
+
+@pytest.mark.parametrize("resume", ["abc", "²", "-1", str(2**63), "9" * 40])
+async def test_a_last_event_id_that_cannot_be_one_is_a_4xx_and_holds_no_subscriber(
+    api: httpx.AsyncClient, auth: Any, server: Any, resume: str
+) -> None:
+    hub = server.state.hub
+    before = len(hub.subscribers)
+    for request in ({"headers": {**auth("student"), "Last-Event-ID": resume.encode()}},
+                    {"headers": auth("student"), "params": {"last_event_id": resume}}):
+        async with api.stream("GET", "/api/events", **request) as response:
+            assert response.status_code == 422  # not a stream left open
+            assert json.loads(await response.aread())["code"] == "invalid_last_event_id"
+    assert len(hub.subscribers) == before

@@ -5,19 +5,38 @@ base URL serve an async service better and point at the fake without tricks."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from prepskul.providers.errors import RetryableProviderError
+from prepskul.providers.fathom.models import (
+    ActionItem,
+    TranscriptLine,
+    ValidationError,
+    parse_action_items,
+    parse_summary,
+    parse_transcript,
+    readable,
+)
 from prepskul.providers.transport import call, json_body, json_message
 
 PROVIDER = "fathom"
+T = TypeVar("T")
 
 
 def _message(response: httpx.Response) -> str:
     return json_message(response, "message", "error", "detail")
+
+
+def _shaped(operation: str, parse: Callable[[Any], T], value: Any) -> T:
+    """A well-formed answer of a shape we cannot read is retryable, like a garbled one."""
+    try:
+        return parse(value)
+    except ValidationError as exc:
+        raise RetryableProviderError(PROVIDER, f"{operation}: {readable(exc)}") from None
 
 
 class FathomClient:
@@ -45,18 +64,18 @@ class FathomClient:
             if not cursor:
                 return
 
-    async def summary(self, recording_id: int) -> dict[str, Any] | None:
+    async def summary(self, recording_id: int) -> str | None:
+        """The summary's markdown."""
         body = await self._get("summary", f"/recordings/{recording_id}/summary")
-        summary: dict[str, Any] | None = body.get("summary")
-        return summary
+        return _shaped("summary", parse_summary, body.get("summary"))
 
-    async def transcript(self, recording_id: int) -> list[dict[str, Any]]:
+    async def transcript(self, recording_id: int) -> list[TranscriptLine]:
         body = await self._get("transcript", f"/recordings/{recording_id}/transcript")
-        return list(body.get("transcript") or [])
+        return _shaped("transcript", parse_transcript, body.get("transcript"))
 
     async def action_items(
         self, recording_id: int, created_at: datetime | None
-    ) -> list[dict[str, Any]]:
+    ) -> list[ActionItem]:
         """Fathom has no per-recording action-items endpoint: find the meeting in the
         (paged) list, asked from just before it was created."""
         filters: dict[str, Any] = {"include_action_items": "true"}
@@ -65,7 +84,7 @@ class FathomClient:
             filters["created_after"] = since.isoformat(timespec="seconds").replace("+00:00", "Z")
         async for meeting in self.meetings(**filters):
             if meeting.get("recording_id") == recording_id:
-                return list(meeting.get("action_items") or [])
+                return _shaped("meetings", parse_action_items, meeting.get("action_items"))
         return []
 
     async def create_webhook(self, destination_url: str) -> dict[str, Any]:

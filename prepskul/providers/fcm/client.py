@@ -59,6 +59,17 @@ class PushClient:
         return cls(http, base_url=base_url, project_id=SANDBOX_PROJECT,
                    credentials=StaticToken(SANDBOX_TOKEN, "sandbox token (fake FCM)"))
 
+    async def validate(self) -> str:
+        """Ask FCM to validate a message to a topic without delivering it (`validate_only`):
+        proves the key, the project and the permission to send, and bothers nobody."""
+        url = f"{self.base_url}/v1/projects/{self.project_id}/messages:send"
+        message = {"validate_only": True, "message": {
+            "topic": "prepskul-doctor", "notification": {"title": "check", "body": "check"}}}
+        headers = {"Authorization": f"Bearer {await self.credentials.token()}"}
+        response = await call(self._http, PROVIDER, "messages.send", "POST", url,
+                              headers=headers, json=message, error_message=_message)
+        return str(json_body(PROVIDER, "messages.send", response).get("name", ""))
+
     async def send(self, token: str, title: str, body: str, data: dict[str, str]) -> str:
         url = f"{self.base_url}/v1/projects/{self.project_id}/messages:send"
         message: dict[str, Any] = {"message": {
