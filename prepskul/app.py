@@ -17,9 +17,11 @@ from starlette.responses import RedirectResponse
 from prepskul import __version__
 from prepskul.api import (
     admin,
+    admin_money,
     after_lesson,
     errors,
     events,
+    money,
     notifications,
     ops,
     payments,
@@ -38,7 +40,7 @@ from prepskul.jobs.registry import build_worker
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
 from prepskul.services.inbox_writer import InboxWriter
 from prepskul.services.live import Hub
-from prepskul.web import pages, tutor_pages
+from prepskul.web import money_pages, pages, tutor_pages
 
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
@@ -86,8 +88,8 @@ def create_app(
     errors.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
     for router in (webhooks.router, ops.router, people.router, tutors.router, sessions.router,
-                   payments.router, recordings.router, after_lesson.router, admin.router,
-                   events.router, notifications.router):
+                   payments.router, money.router, recordings.router, after_lesson.router,
+                   admin.router, admin_money.router, events.router, notifications.router):
         app.include_router(router)
     if mount_fakes if mount_fakes is not None else rt.settings.is_sandbox:
         # Imported here: a production process never loads the fakes.
@@ -97,6 +99,7 @@ def create_app(
         mount(app, rt, SANDBOX_PREFIX)
         app.include_router(sandbox.router)
     app.include_router(tutor_pages.router)
+    app.include_router(money_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
 

@@ -119,6 +119,22 @@ class Settings(BaseSettings):
     provider_timeout_seconds: float = 15.0
     meet_poll_base_seconds: float = 0.1  # pending conference: re-read at once, then 0.1, 0.2, … s
 
+    # Money (issue 19). A booking records the policy in force when it is made.
+    commission_percent: int = Field(default=15, ge=0, le=100)
+    trial_commission_percent: int = Field(default=15, ge=0, le=100)
+    free_cancel_hours: int = Field(default=24, ge=0)
+    late_cancel_refund_percent: int = Field(default=50, ge=0, le=100)
+    trial_free_cancel_hours: int = Field(default=4, ge=0)
+    trial_late_cancel_refund_percent: int = Field(default=50, ge=0, le=100)
+    earnings_hold_hours: float = Field(default=24, ge=0)
+    payout_minimum_xaf: int = Field(default=5000, ge=100)
+    # Payouts below this go out without an operator; 0: every payout waits for one.
+    payout_auto_approve_below_xaf: int = Field(default=0, ge=0)
+    # Fapshi: a service with payouts enabled can no longer collect, so payouts may use
+    # their own service's keys; unset, the collection keys are used.
+    fapshi_payout_api_user: str | None = None
+    fapshi_payout_api_key: str | None = None
+
     @model_validator(mode="after")
     def _production_is_complete(self) -> Self:
         problems = list(fathom_secret_problems(self.fathom_webhook_secret))

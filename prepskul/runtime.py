@@ -35,8 +35,15 @@ class Runtime:
     engine: AsyncEngine
     sessions: SessionFactory
     http: httpx.AsyncClient
+    # A small pool of its own for the short transactions that must commit while a request's
+    # transaction is open (the booking rate limit): drawn from the main pool, every request
+    # would hold one connection while waiting for a second, and a burst of bookings would
+    # exhaust the pool and stall the process.
+    side_engine: AsyncEngine
+    side_sessions: SessionFactory
     embedded: EmbeddedPostgres | None = None
     fapshi: FapshiClient = field(init=False)
+    fapshi_payouts: FapshiClient = field(init=False)  # the payout service (its own keys)
     calendar: CalendarClient = field(init=False)
     fathom: FathomClient = field(init=False)
     mailer: Mailer | None = field(init=False, default=None)  # None: email is off
@@ -54,6 +61,7 @@ class Runtime:
     async def close(self) -> None:
         await self.http.aclose()
         await self.engine.dispose()
+        await self.side_engine.dispose()
 
 
 def resolve_database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
@@ -70,12 +78,15 @@ def build_runtime(
     if database_url is None:
         database_url, embedded = resolve_database_url(settings)
     engine = make_engine(database_url, pool_mode=settings.database_pool_mode)
+    side_engine = make_engine(database_url, pool_size=2, pool_mode=settings.database_pool_mode)
     rt = Runtime(
         settings=settings,
         clock=clock or SystemClock(),
         database_url=database_url,
         engine=engine,
         sessions=make_session_factory(engine),
+        side_engine=side_engine,
+        side_sessions=make_session_factory(side_engine),
         http=httpx.AsyncClient(
             timeout=httpx.Timeout(settings.provider_timeout_seconds, connect=5.0)),
         embedded=embedded,
@@ -138,6 +149,12 @@ def _attach_providers(rt: Runtime) -> None:
     rt.fapshi = FapshiClient(
         rt.http, base_url=urls.fapshi, api_user=s.fapshi_api_user or "sandbox-user",
         api_key=s.fapshi_api_key or f"{TEST_KEY_PREFIX}sandbox",
+    )
+    # Fapshi's payout services cannot collect: payouts may have their own keys (same host).
+    rt.fapshi_payouts = FapshiClient(
+        rt.http, base_url=urls.fapshi,
+        api_user=s.fapshi_payout_api_user or s.fapshi_api_user or "sandbox-user",
+        api_key=s.fapshi_payout_api_key or s.fapshi_api_key or f"{TEST_KEY_PREFIX}sandbox",
     )
     rt.calendar = CalendarClient(
         rt.http, base_url=urls.calendar, calendar_id=s.google_calendar_id,

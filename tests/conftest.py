@@ -10,6 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -33,7 +34,7 @@ from prepskul.jobs.registry import build_worker
 from prepskul.jobs.worker import Worker
 from prepskul.runtime import Runtime, build_runtime
 from prepskul.sandbox.mount import Sandbox
-from prepskul.services.demo import ALL_DAY, demo_user, seed_demo
+from prepskul.services.demo import ALL_DAY, DEMO_USERS, demo_user, seed_demo
 
 JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"
 FAPSHI_SECRET = "fapshi-dashboard-secret"
@@ -292,13 +293,13 @@ def book(
     async def make(
         who: str = "student", *, tutor: str = "tutor", hours_ahead: float = 24,
         minutes: int = 60, kind: str = "regular", subject: str = "Mathematics",
-        expect: int = 201, **extra: Any,
+        expect: int | None = 201, **extra: Any,
     ) -> dict[str, Any]:
         starts = (clock.now() + timedelta(hours=hours_ahead)).replace(microsecond=0)
         body = {"tutor_id": str(demo_user(tutor).id), "subject": subject,
                 "starts_at": starts.isoformat(), "minutes": minutes, "kind": kind, **extra}
         response = await api.post("/api/sessions", json=body, headers=auth(who))
-        assert response.status_code == expect, response.text
+        assert expect is None or response.status_code == expect, response.text
         result: dict[str, Any] = response.json()
         return result
 
@@ -341,6 +342,49 @@ def paid_session(book: Any, pay: Any, checkout: Any, worker: Worker) -> Callable
     async def make(who: str = "student", **booking: Any) -> dict[str, Any]:
         session: dict[str, Any] = await book(who, **booking)
         await checkout(await pay(session, who))
+        await worker.drain()
+        return session
+
+    return make
+
+
+@pytest.fixture
+def lesson(
+    api: httpx.AsyncClient, auth: Callable[[str], dict[str, str]], sandbox: Sandbox,
+    worker: Worker,
+) -> Callable[..., Any]:
+    """'The lesson happened': the fake Fathom records it, posts its webhook, we process;
+    then whoever booked confirms the lesson (`confirm=False` leaves it to be confirmed), which
+    settles its money."""
+    sandbox.fathom.resend_scale = 0.0001
+
+    async def happen(session: dict[str, Any], who: str = "student", *,
+                     confirm: bool = True) -> dict[str, Any]:
+        response = await api.post(f"/api/sandbox/sessions/{session['id']}/lesson",
+                                  headers=auth(who))
+        assert response.status_code == 202, response.text
+        await sandbox.fathom.flush()
+        await worker.drain()
+        if confirm:
+            [booker] = [u.key for u in DEMO_USERS if str(u.id) == session["booked_by_id"]]
+            await api.post(f"/api/sessions/{session['id']}/confirm", headers=auth(booker))
+        body: dict[str, Any] = response.json()
+        return body
+
+    return happen
+
+
+@pytest.fixture
+def earned(
+    paid_session: Callable[..., Any], lesson: Callable[..., Any], clock: ManualClock,
+    worker: Worker,
+) -> Callable[..., Any]:
+    """A tutor with 8,500 XAF available: a two-hour lesson, completed, past its hold."""
+
+    async def make() -> dict[str, Any]:
+        session: dict[str, Any] = await paid_session(minutes=120)
+        await lesson(session)
+        clock.advance(timedelta(hours=25))
         await worker.drain()
         return session
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import ProfileIn, ProfileOut
 from prepskul.domain.pricing import Kind
-from prepskul.services import people
+from prepskul.services import money, people
 from prepskul.services.booking import quote as quote_price
 
 router = APIRouter(prefix="/api", tags=["people"])
@@ -29,8 +29,12 @@ async def update_me(body: ProfileIn, db: DB, user: User) -> ProfileOut:
 
 @router.get("/tutors/{tutor_id}/quote")
 async def quote(
-    tutor_id: uuid.UUID, db: DB, rt: RuntimeDep, _: User, kind: Kind = Kind.REGULAR,
+    tutor_id: uuid.UUID, db: DB, rt: RuntimeDep, user: User, kind: Kind = Kind.REGULAR,
     minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 60,
 ) -> dict[str, int | str]:
-    """What a session would cost, before booking it (the booking charges the same)."""
-    return {"price_xaf": await quote_price(db, rt, tutor_id, kind, minutes), "currency": "XAF"}
+    """What a session would cost, before booking it (the booking charges the same), and how
+    much of it the caller's credit would pay."""
+    price = await quote_price(db, rt, tutor_id, kind, minutes)
+    from_credit, to_pay = await money.credit_due(db, user.id, price)
+    return {"price_xaf": price, "credit_xaf": from_credit, "to_pay_xaf": to_pay,
+            "currency": "XAF"}

@@ -7,7 +7,7 @@ from typing import Any
 
 from prepskul.jobs.worker import JobContext
 from prepskul.providers.errors import PermanentProviderError, ProviderError
-from prepskul.services import booking, inbox, payments
+from prepskul.services import booking, inbox, payments, payouts
 
 log = logging.getLogger(__name__)
 
@@ -16,14 +16,22 @@ async def process_fapshi_webhook(ctx: JobContext, payload: dict[str, Any]) -> st
     rt = ctx.rt
     event_id = int(payload["event_id"])
     trans_id = str((await inbox.load_body(rt, event_id))["transId"])
-    try:
-        tx = await payments.ask_fapshi(rt, trans_id)  # the truth, outside any transaction
+    async with rt.sessions() as db:
+        payout = await payouts.owner_of(db, trans_id)
+    try:  # the truth, outside any transaction; a payout is asked of the payout service
+        tx = await (payouts.ask_fapshi(rt, trans_id) if payout
+                    else payments.ask_fapshi(rt, trans_id))
     except Exception as exc:
         async with rt.sessions.begin() as db:
             await inbox.mark(db, event_id, "failed", now=rt.clock.now(), error=str(exc))
         raise
     async with rt.sessions.begin() as db:  # the change and the delivery's outcome together
-        outcome = await payments.apply_transaction(db, rt, tx) if tx else payments.UNKNOWN
+        if tx is None:
+            outcome = payments.UNKNOWN
+        elif payout or tx.is_payout:
+            outcome = await payouts.apply_transaction(db, rt, tx)
+        else:
+            outcome = await payments.apply_transaction(db, rt, tx)
         await inbox.mark(db, event_id, "processed", now=rt.clock.now(), error=outcome)
     return outcome
 

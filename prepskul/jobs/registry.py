@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from prepskul.jobs import meetings, notifications, outcomes, payments, recordings, retention
+from prepskul.jobs import meetings, money, notifications, outcomes, payments, recordings, retention
 from prepskul.jobs.worker import Handler, Schedule, Worker
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
@@ -28,6 +28,9 @@ def handlers() -> dict[JobKind, Handler]:
         JobKind.MARK_MISSING_RECORDINGS: recordings.mark_missing_recordings,
         JobKind.DECIDE_OUTCOMES: outcomes.decide_outcomes,
         JobKind.SETTLE_SILENT_OUTCOMES: outcomes.settle_silent_outcomes,
+        JobKind.RELEASE_EARNINGS: money.release_earnings,
+        JobKind.SEND_PAYOUT: money.send_payout,
+        JobKind.RECONCILE_PAYOUTS: money.reconcile_payouts,
     }
 
 
@@ -42,6 +45,8 @@ def schedules(rt: Runtime) -> list[Schedule]:
         Schedule(JobKind.PURGE_FINISHED_JOBS, timedelta(hours=1)),
         Schedule(JobKind.DECIDE_OUTCOMES, timedelta(minutes=5)),
         Schedule(JobKind.SETTLE_SILENT_OUTCOMES, timedelta(minutes=15)),
+        Schedule(JobKind.RELEASE_EARNINGS, timedelta(minutes=5)),
+        Schedule(JobKind.RECONCILE_PAYOUTS, timedelta(seconds=30)),
     ]
 
 

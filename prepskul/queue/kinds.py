@@ -23,6 +23,9 @@ class JobKind(StrEnum):
     MARK_MISSING_RECORDINGS = "mark_missing_recordings"
     DECIDE_OUTCOMES = "decide_outcomes"
     SETTLE_SILENT_OUTCOMES = "settle_silent_outcomes"
+    RELEASE_EARNINGS = "release_earnings"
+    SEND_PAYOUT = "send_payout"
+    RECONCILE_PAYOUTS = "reconcile_payouts"
 
 
 class JobStatus(StrEnum):

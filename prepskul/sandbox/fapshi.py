@@ -3,11 +3,18 @@ hosted checkout page where a person (or a test) pays, fails or abandons, and one
 per status change — which, like Fapshi's, is sent once and never retried.
 
 Direct-pay outcomes follow the phone number: ending in 1 fails, ending in 2 never answers
-(stays PENDING), anything else succeeds — when `settle()` runs (the demo does so after a
-short delay, as a phone prompt would)."""
+(stays PENDING), anything else succeeds — when `settle()` runs.
+
+Payouts (`POST /payout`) draw on the service's balance (refused with 400 when it is short),
+start PENDING and settle by the phone number when next asked about (or on `settle()`):
+ending in 3 fails (an account that cannot receive), anything else succeeds; a failed
+payout's amount goes back to the balance. `hold_payouts` keeps them PENDING, and
+`lose_payout_answers` makes the next payouts happen while their answer is lost (a 504), as
+a gateway timeout would; `payout_answer_delay` answers late (the payout already made)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import re
@@ -54,6 +61,10 @@ class FakeFapshi:
     drop_webhooks: int = 0
     duplicate_webhooks: int = 0
     hold_webhooks: bool = False
+    payout_balance: int = 1_000_000
+    hold_payouts: bool = False
+    lose_payout_answers: int = 0
+    payout_answer_delay: float = 0.0  # seconds between making a payout and answering
     held: list[dict[str, Any]] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
     outgoing: Outgoing = field(default_factory=Outgoing)
@@ -65,6 +76,8 @@ class FakeFapshi:
         self.sent.clear()
         self.drop_webhooks = self.duplicate_webhooks = 0
         self.hold_webhooks = False
+        self.payout_balance, self.hold_payouts, self.lose_payout_answers = 1_000_000, False, 0
+        self.payout_answer_delay = 0.0
         self.controls.reset()
 
     # --- state changes --------------------------------------------------------------
@@ -98,7 +111,9 @@ class FakeFapshi:
         return tx
 
     def settle(self) -> None:
-        """Answer every pending direct-pay prompt as its test phone number says."""
+        """Answer every pending direct-pay prompt as its test phone number says, and settle
+        every pending payout."""
+        self.settle_payouts(force=True)
         for tx in list(self.transactions.values()):
             if tx["_kind"] == "direct" and tx["status"] in ("CREATED", "PENDING"):
                 phone = tx["_phone"] or ""
@@ -107,6 +122,17 @@ class FakeFapshi:
                 else:
                     outcome = "FAILED" if phone.endswith("1") else "SUCCESSFUL"
                     self.set_status(tx["transId"], outcome)
+
+    def settle_payouts(self, *, force: bool = False) -> None:
+        if self.hold_payouts and not force:
+            return
+        for tx in list(self.transactions.values()):
+            if tx["_kind"] == "payout" and tx["status"] == "PENDING":
+                failed = (tx["_phone"] or "").endswith("3")
+                if failed:
+                    self.payout_balance += tx["amount"]
+                    tx["reason"] = "The receiving account cannot accept this payment"
+                self.set_status(tx["transId"], "FAILED" if failed else "SUCCESSFUL")
 
     def expire_due(self) -> None:
         """Checkout links expire 24 h after they were made (direct-pay never does)."""
@@ -160,6 +186,8 @@ class FakeFapshi:
         app.add_api_route("/payment-status/{trans_id}", self._status, methods=["GET"])
         app.add_api_route("/expire-pay", self._expire, methods=["POST"])
         app.add_api_route("/search", self._search, methods=["GET"])
+        app.add_api_route("/payout", self._payout, methods=["POST"])
+        app.add_api_route("/transaction/{user_id}", self._of_user, methods=["GET"])
         app.add_api_route("/balance", self._balance, methods=["GET"])
         app.add_api_route("/checkout/{trans_id}", self._checkout, methods=["GET"])
         app.add_api_route("/checkout/{trans_id}/{outcome}", self._decide, methods=["POST"])
@@ -219,8 +247,43 @@ class FakeFapshi:
         if isinstance(body, Response):
             return body
         self.expire_due()
+        self.settle_payouts()
         tx = self.transactions.get(trans_id)
         return JSONResponse(self.public(tx)) if tx else _error(404, "Transaction not found")
+
+    async def _payout(self, request: Request) -> Response:
+        body = await self._auth_body(request)
+        if isinstance(body, Response):
+            return body
+        if err := self._check_common(body):
+            return err
+        medium = body.get("medium")
+        if medium not in (None, "mobile money", "orange money", "fapshi"):
+            return _error(400, "medium must be 'mobile money', 'orange money' or 'fapshi'")
+        if medium == "fapshi":
+            if not isinstance(body.get("email"), str) or "@" not in body["email"]:
+                return _error(400, "email is required when medium is fapshi")
+        elif not isinstance(body.get("phone"), str) or not PHONE_RE.match(body["phone"]):
+            return _error(400, "phone must be a valid 9-digit number starting with 6")
+        if body["amount"] > self.payout_balance:
+            return _error(400, "Insufficient balance")
+        self.payout_balance -= body["amount"]
+        tx = self._new("payout", body)
+        tx.update(status="PENDING", transType="Payout", revenue=body["amount"])
+        await asyncio.sleep(self.payout_answer_delay)  # made, not yet answered
+        if self.lose_payout_answers:
+            self.lose_payout_answers -= 1
+            return _error(504, "Gateway timeout")
+        return JSONResponse({"message": "Request successful", "transId": tx["transId"],
+                             "dateInitiated": tx["dateInitiated"]})
+
+    async def _of_user(self, user_id: str, request: Request) -> Response:
+        body = await self._auth_body(request)
+        if isinstance(body, Response):
+            return body
+        self.settle_payouts()
+        return JSONResponse([self.public(t) for t in self.transactions.values()
+                             if t.get("userId") == user_id])
 
     async def _expire(self, request: Request) -> Response:
         body = await self._auth_body(request)
@@ -253,7 +316,8 @@ class FakeFapshi:
         body = await self._auth_body(request)
         if isinstance(body, Response):
             return body
-        return JSONResponse({"service": "PrepSkul Sandbox", "balance": 0, "currency": "XAF"})
+        return JSONResponse({"service": "PrepSkul Sandbox", "balance": self.payout_balance,
+                             "currency": "XAF"})
 
     async def _checkout(self, trans_id: str) -> Response:
         self.expire_due()

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Payment, Profile, TutoringSession
@@ -28,14 +28,15 @@ from prepskul.domain.holds import (
     lapse_reason,
 )
 from prepskul.domain.lifecycle import Event, Status
-from prepskul.domain.payments import OPEN_PAYMENT, PaymentStatus
+from prepskul.domain.payments import OPEN_PAYMENT
 from prepskul.domain.people import Role, check_time_zone
+from prepskul.domain.policy import Outcome
 from prepskul.domain.pricing import Kind, TrialPrices, price_xaf
 from prepskul.domain.throttle import Rate, booking_refused
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
-from prepskul.services import feed, holds, notifications, throttle
+from prepskul.services import feed, holds, money, notifications, throttle
 from prepskul.services.access import acts_as_tutor, audience, session_for, visible_to
 from prepskul.services.availability import check_booking
 from prepskul.services.people import children_of, get_tutor
@@ -100,6 +101,7 @@ async def book(
         price_xaf=price,
         hold_expires_at=hold_until(status, now, slot.starts_at, rules_),
         note=req.note,
+        policy=money.policy_from(rt.settings).as_record(),
     )
     await release_lapsed(db, rt, tutor.id, slot.starts_at, slot.ends_at)
     if not await holds.claim(db, lambda: db.add(session)):
@@ -144,6 +146,7 @@ async def lapse(db: AsyncSession, rt: Runtime, session: TutoringSession) -> None
     reason = lapse_reason(session.status)
     apply(session, Event.EXPIRE)
     await close_open_payments(db, rt, session)
+    await money.settle(db, rt, session, Outcome.CANCELLED)  # credit set aside goes back
     await feed.record_change(db, session, "session.expired", reason=reason.value)
     concerned = await audience(db, session)
     if reason is Lapse.PAYMENT:  # the tutor was waiting on nothing
@@ -203,13 +206,9 @@ async def cancel(
         await store.enqueue(db, JobKind.CANCEL_MEETING, {"session_id": str(session.id)}, now=now,
                             dedupe_key=f"cancel_meeting:{session.id}")
     await close_open_payments(db, rt, session)
-    if was in lifecycle.AWAITING_LESSON:
-        # Money was taken for a lesson that will not happen: an operator settles it.
-        await db.execute(
-            update(Payment)
-            .where(Payment.session_id == session.id, Payment.status == PaymentStatus.SUCCESSFUL)
-            .values(flag="refund_owed", flag_detail="session cancelled after payment")
-        )
+    # The money held for it is settled by the policy the booking recorded: the refund to
+    # the payer's credit at once, any late-cancellation share to the tutor.
+    await money.settle(db, rt, session, Outcome.CANCELLED, money.party(actor, session), was=was)
     await feed.record_change(db, session, "session.cancelled", reason=session.cancel_reason)
     await notifications.notify_people(db, rt, session, "cancelled")
     return session

@@ -60,8 +60,8 @@ async def resolve(db: AsyncSession, rt: Runtime, operator: Profile, flag_id: uui
         raise NotFound("flag_not_found", "There is no transcript flag with that id.")
     if flag.status != FlagStatus.OPEN:
         raise Conflict("flag_resolved", "This flag is already resolved.")
-    await audit.record(db, operator, f"flag.{resolution}", "transcript_flag", flag.id, note,
-                       session_id=str(flag.session_id), rule=flag.rule)
+    await audit.record(db, rt, operator, f"flag_{resolution}", f"transcript_flag:{flag.id}",
+                       note, session_id=str(flag.session_id), rule=flag.rule)
     flag.status, flag.resolution_note = FlagStatus(resolution), note.strip()
     flag.resolved_at, flag.resolved_by_id = rt.clock.now(), operator.id
     return flag

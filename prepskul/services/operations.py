@@ -5,12 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prepskul.db.models import Job, Payment, Recording, TutoringSession, WebhookEvent
+from prepskul.db.models import (
+    Job,
+    LedgerAccount,
+    Payment,
+    Payout,
+    Recording,
+    TutoringSession,
+    WebhookEvent,
+)
 from prepskul.domain.errors import Conflict, NotFound
+from prepskul.domain.ledger import AccountKind
 from prepskul.domain.lifecycle import AWAITING_LESSON, MeetState, RecordingState
+from prepskul.domain.payouts import OPEN as PAYOUTS_OPEN
+from prepskul.domain.payouts import PayoutStatus
 from prepskul.queue import store
 from prepskul.queue.kinds import WEBHOOK_JOBS, JobStatus
 from prepskul.runtime import Runtime
@@ -123,6 +134,14 @@ async def gauges(db: AsyncSession) -> Gauges:
         "recording_missing": select(TutoringSession).where(NOTES_MISSING),
         "payments_flagged": select(Payment).where(Payment.flag.is_not(None)),
         "recordings_unmatched": select(Recording).where(Recording.session_id.is_(None)),
+        # Money out: payouts waiting for an operator or for Fapshi, those that failed in the
+        # last day (their amount went back: tell the tutor or fix the number), refunds owed.
+        "payouts_pending": select(Payout).where(Payout.status.in_(PAYOUTS_OPEN)),
+        "payouts_failed": select(Payout).where(
+            Payout.status == PayoutStatus.FAILED,
+            Payout.finished_at > func.now() - text("interval '1 day'")),
+        "refunds_owed": select(LedgerAccount).where(
+            LedgerAccount.kind == AccountKind.REFUND_OWED, LedgerAccount.balance_xaf > 0),
     }
     attention = {what: await db.scalar(select(func.count()).select_from(query.subquery())) or 0
                  for what, query in counts.items()}

@@ -270,7 +270,7 @@ async def decide_by_operator(db: AsyncSession, rt: Runtime, operator: Profile,
     if outcome not in rules.FINAL:
         raise InvalidInput("invalid_outcome", "Decide who was there: completed, "
                                               "tutor_no_show or student_no_show.")
-    why = audit.required_reason(reason)
+    why = audit.reason_given(reason)
     session = await session_for(db, operator, session_id, lock=True)
     if Status(session.status) not in DECIDABLE or rt.clock.now() < session.starts_at:
         raise Conflict("no_lesson", "Only a lesson that took place, or should have, "
@@ -288,8 +288,8 @@ async def decide_by_operator(db: AsyncSession, rt: Runtime, operator: Profile,
     row.decided_at, row.decided_by_id, row.confirm_by = now, operator.id, now
     apply(session, rules.EVENT_FOR[outcome])
     await db.flush()
-    await audit.record(db, operator, "lesson.outcome_decided", "session", session.id, why,
-                       before=before, after=outcome.value)
+    await audit.record(db, rt, operator, "decide_lesson_outcome", f"session:{session.id}", why,
+                       before=str(before), after=outcome.value)
     await _settle(db, rt, session, row, Settlement.OPERATOR, operator.id)
     return row
 

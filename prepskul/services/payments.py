@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import Payment, Profile, TutoringSession
 from prepskul.domain.errors import Conflict, InvalidInput, NotAllowed
 from prepskul.domain.holds import check_hold
+from prepskul.domain.ledger import Account, AccountKind
 from prepskul.domain.lifecycle import Event, MeetState, Status
 from prepskul.domain.payments import (
     LATE_SLOT_TAKEN,
@@ -25,12 +26,13 @@ from prepskul.domain.payments import (
     payment_method,
 )
 from prepskul.domain.phone import normalise_phone
+from prepskul.domain.policy import Outcome
 from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
 from prepskul.providers.fapshi.models import Initiated, Transaction
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
-from prepskul.services import feed, holds, notifications
+from prepskul.services import feed, holds, money, notifications
 from prepskul.services.access import may_pay, session_for
 from prepskul.services.booking import apply, release_lapsed
 from prepskul.services.links import session_url
@@ -65,11 +67,15 @@ async def start_payment(
         if not phone:
             raise InvalidInput("phone_required", "Give the mobile-money number to prompt.")
         phone = normalise_phone(phone)
-    initiated = await _initiate(rt, session, payer, method, phone, medium)
     now = rt.clock.now()
+    # Credit pays first; Fapshi is asked only for what is left.
+    due = await money.apply_credit(db, rt, session, payer.id)
+    if due == 0:
+        return await _paid_by_credit(db, rt, session)
+    initiated = await _initiate(rt, session, payer, method, phone, medium, due)
     payment = Payment(
         session_id=session.id, trans_id=initiated.trans_id, method=method,
-        amount_xaf=session.price_xaf,
+        amount_xaf=due,
         status=PaymentStatus.PENDING if method == "direct" else PaymentStatus.CREATED,
         link=initiated.link, phone=phone, medium=medium, next_check_at=now + timedelta(minutes=1),
     )
@@ -80,9 +86,22 @@ async def start_payment(
     return payment
 
 
+async def _paid_by_credit(db: AsyncSession, rt: Runtime, session: TutoringSession) -> Payment:
+    """The payer's credit covered the whole price: paid at once, no Fapshi transaction."""
+    now = rt.clock.now()
+    payment = Payment(
+        session_id=session.id, trans_id=f"credit-{session.id.hex[:25]}", method="credit",
+        amount_xaf=session.price_xaf, status=PaymentStatus.SUCCESSFUL, confirmed_at=now,
+        closed_at=now)
+    db.add(payment)
+    await db.flush()
+    await _confirm(db, rt, session, payment.trans_id)
+    return payment
+
+
 async def _initiate(
     rt: Runtime, session: TutoringSession, payer: Profile, method: str, phone: str | None,
-    medium: str | None,
+    medium: str | None, amount: int,
 ) -> Initiated:
     ext, user, note = (external_id(session.id), payer.id.hex,
                        f"PrepSkul {session.kind} session: {session.subject}")
@@ -90,11 +109,11 @@ async def _initiate(
         if method == "direct":
             assert phone is not None
             return await rt.fapshi.direct_pay(
-                amount=session.price_xaf, phone=phone, medium=medium, name=payer.full_name,
+                amount=amount, phone=phone, medium=medium, name=payer.full_name,
                 email=payer.email, external_id=ext, user_id=user, message=note)
         redirect = session_url(rt.settings, session.id)
         return await rt.fapshi.initiate_pay(
-            amount=session.price_xaf, external_id=ext, redirect_url=redirect,
+            amount=amount, external_id=ext, redirect_url=redirect,
             email=payer.email, user_id=user, message=note)
     except PermanentProviderError as exc:
         message = f"Fapshi refused the payment: {exc.message}"
@@ -135,6 +154,7 @@ async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction) -> s
         min_notice = timedelta(minutes=rt.settings.booking_min_notice_minutes)
         if expires_session(session.status, session.starts_at - now, min_notice):
             apply(session, Event.EXPIRE)
+            await money.settle(db, rt, session, Outcome.CANCELLED)
             await feed.record_change(db, session, "session.expired")
             return "expired: the session expired with it"
         await feed.record_change(db, session, "payment.expired", trans_id=tx.trans_id)
@@ -156,18 +176,36 @@ async def _on_success(
         verdict = LATE_SLOT_TAKEN
     if not verdict.confirm:
         payment.flag, payment.flag_detail = verdict.flag, verdict.detail
+        # The money is real: it is owed back until an operator settles it.
+        await money.collect(db, now, trans_id=tx.trans_id, amount=tx.amount,
+                            into=Account(AccountKind.REFUND_OWED, payment.id),
+                            session_id=session.id)
         await feed.record_change(db, session, "payment.flagged", flag=verdict.flag)
         return f"successful but flagged {verdict.flag}: {verdict.detail}"
-    if not verdict.late:
+    await money.collect(db, now, trans_id=tx.trans_id, amount=tx.amount,
+                        into=money.clearing(session.id), session_id=session.id)
+    if verdict.late:  # credit set aside for it went back when its hold lapsed: again
+        await money.apply_credit(db, rt, session, session.booked_by_id, fapshi_pays_rest=False)
+    await _confirm(db, rt, session, tx.trans_id, late=verdict.late)
+    return "successful: session paid" + (" after its hold lapsed" if verdict.late else "")
+
+
+async def _confirm(
+    db: AsyncSession, rt: Runtime, session: TutoringSession, trans_id: str, *,
+    late: bool = False,
+) -> None:
+    """Paid: the session's time is held for good and its meeting is made. A late payment's
+    session was already booked again by `_book_late`."""
+    now = rt.clock.now()
+    if not late:
         apply(session, Event.PAYMENT_CONFIRMED)
         session.hold_expires_at = None  # paid time is held for good
     session.meet_state = MeetState.PENDING
     # Same transaction as the status change: paid ⇔ exactly one create_meeting job.
     await store.enqueue(db, JobKind.CREATE_MEETING, {"session_id": str(session.id)}, now=now,
                         dedupe_key=f"create_meeting:{session.id}")
-    await feed.record_change(db, session, "session.paid", trans_id=tx.trans_id)
+    await feed.record_change(db, session, "session.paid", trans_id=trans_id)
     await notifications.notify_people(db, rt, session, "paid")
-    return "successful: session paid" + (" after its hold lapsed" if verdict.late else "")
 
 
 async def _book_late(db: AsyncSession, rt: Runtime, session: TutoringSession) -> bool:

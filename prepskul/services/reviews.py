@@ -74,7 +74,7 @@ async def hide(db: AsyncSession, rt: Runtime, operator: Profile, review_id: uuid
         raise NotFound("review_not_found", "There is no review with that id.")
     if found.hidden_at is not None:
         raise Conflict("already_hidden", "This review is already hidden.")
-    await audit.record(db, operator, "review.hidden", "review", found.id, reason,
+    await audit.record(db, rt, operator, "hide_review", f"review:{found.id}", reason,
                        session_id=str(found.session_id))
     found.hidden_at, found.hidden_by_id = rt.clock.now(), operator.id
     found.hidden_reason = reason.strip()

@@ -14,10 +14,11 @@ from prepskul.runtime import Runtime
 
 
 async def spend(rt: Runtime, key: str, rate: Rate) -> Admission:
-    """Count one attempt against `key`, in a transaction of its own: an attempt counts even
-    when the request it belongs to then fails and rolls back."""
+    """Count one attempt against `key`, in a transaction of its own on the side pool (see
+    `Runtime.side_sessions`): an attempt counts even when the request it belongs to then
+    fails and rolls back."""
     now = rt.clock.now()
-    async with rt.sessions.begin() as db:
+    async with rt.side_sessions.begin() as db:
         await db.execute(insert(RateLimit).values(key=key, tat=now)
                          .on_conflict_do_nothing(index_elements=["key"]))
         row = (await db.scalars(

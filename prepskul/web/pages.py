@@ -31,6 +31,7 @@ from prepskul.services import (
     booking,
     flags,
     live,
+    money,
     operations,
     outcomes,
     payments,
@@ -206,8 +207,8 @@ async def book(request: Request, db: DB, rt: RuntimeDep, user: PageUser,
 
 
 @router.get("/sessions/{session_id}")
-async def session_page(request: Request, session_id: uuid.UUID, db: DB, user: PageUser
-                       ) -> Response:
+async def session_page(request: Request, session_id: uuid.UUID, db: DB, rt: RuntimeDep,
+                       user: PageUser) -> Response:
     try:
         session = await session_for(db, user, session_id)
     except DomainError as exc:
@@ -219,12 +220,15 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, user: Pa
         notes, items = None, []
     names = {p.id: p.full_name for p in [await db.get(Profile, i) for i in
                                          (session.tutor_id, session.student_id)] if p}
+    try:  # what cancelling now would do with the money, stated before anyone confirms
+        cancel_quote = await money.cancellation_quote(db, rt, user, session.id)
+    except DomainError:
+        cancel_quote = None
     _, outcome, report = await outcomes.outcome_for(db, user, session.id)
-    rt = request.app.state.runtime
     opens = timedelta(minutes=rt.settings.join_opens_minutes)
     return await render_live(
         request, db, "session.html", user, s=session, payment=payment, notes=notes, items=items,
-        names=names, join_opens=session.starts_at - opens,
+        names=names, cancel_quote=cancel_quote, join_opens=session.starts_at - opens,
         join_minutes=int(opens.total_seconds() // 60),
         after=_after_lesson(session, outcome, report, rt.clock.now(),
                             is_learner=user.id in await learner_side(db, session),

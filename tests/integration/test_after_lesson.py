@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from prepskul.db.models import AuditEntry, ChangeEvent, Notification
+from prepskul.db.models import ChangeEvent, Notification, OperatorAction
 from prepskul.services.demo import demo_user
 
 TUTOR_EMAIL = "ngono@tutors.prepskul.test"
@@ -116,7 +116,8 @@ async def test_a_session_with_no_evidence_goes_to_operators_who_decide_with_a_re
     assert decided.status_code == 200, decided.text
     seen = await _outcome(api, auth, session)
     assert (seen["status"], seen["settled_how"]) == ("student_no_show", "operator")
-    assert await _count(rt, AuditEntry, AuditEntry.subject_id == session["id"]) == 1
+    assert await _count(rt, OperatorAction,
+                        OperatorAction.subject == f"session:{session['id']}") == 1
     again = await _post(api, auth, "admin", path, decision)
     assert again.status_code == 409 and again.json()["code"] == "already_settled"
     assert (await api.get("/api/admin/outcomes/awaiting", headers=auth("admin"))).json() == []

@@ -4,6 +4,8 @@ link is closed, people are told; a booker's open holds are capped and their atte
 rate-limited; money that arrives after a lapse books the session if its time is free, and
 is a refund owed if not."""
 
+import asyncio
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,10 +13,13 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from prepskul.api.auth import mint_token
 from prepskul.db.models import Notification, TimeHold, TutoringSession
 from prepskul.domain.lifecycle import HOLDS_SLOT, Status
+from prepskul.domain.people import Role
 from prepskul.services import payments
 from prepskul.services.demo import demo_user
+from tests.conftest import JWT_SECRET
 
 LAPSE = timedelta(minutes=30, seconds=1)
 
@@ -198,6 +203,26 @@ async def test_money_for_a_lapsed_hold_not_yet_swept_books_the_session(
     outcome = await payments.check_with_fapshi(rt, payment["trans_id"])  # before any sweep
     assert outcome == "successful: session paid"
     assert (await _session(api, auth, session))["hold_expires_at"] is None
+
+
+async def test_a_burst_of_bookings_from_many_people_never_starves_the_database_pool(
+    api, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """Counting an attempt commits on its own while the request's transaction is open: on
+    the main pool, more bookings at once than its connections would each hold one and wait
+    for a second (the pool timed out after 30 s); it has a small pool of its own."""
+    people = 45  # over twice the main pool's 10 + 10 connections
+    tokens = [mint_token(JWT_SECRET, uuid.uuid4(), role=Role.STUDENT) for _ in range(people)]
+    first = (clock.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+
+    async def one(n: int) -> int:
+        answer = await api.post("/api/sessions", headers={"Authorization": f"Bearer {tokens[n]}"},
+                                json={"tutor_id": str(demo_user("tutor").id),
+                                      "subject": "Mathematics", "minutes": 60,
+                                      "starts_at": (first + timedelta(hours=n)).isoformat()})
+        return answer.status_code
+
+    assert await asyncio.gather(*(one(n) for n in range(people))) == [201] * people
 
 
 async def _lapse_then_pay(api: Any, book: Any, pay: Any, clock: Any

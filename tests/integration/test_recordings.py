@@ -11,23 +11,6 @@ from prepskul.providers.fathom.client import FathomClient
 from prepskul.sandbox.fathom import Destination
 
 
-@pytest.fixture
-def lesson(api, auth, sandbox, worker) -> Any:  # type: ignore[no-untyped-def]
-    """'The lesson happened': the fake Fathom records it, posts its webhook, we process."""
-    sandbox.fathom.resend_scale = 0.0001
-
-    async def happen(session: dict[str, Any], who: str = "student") -> dict[str, Any]:
-        response = await api.post(f"/api/sandbox/sessions/{session['id']}/lesson",
-                                  headers=auth(who))
-        assert response.status_code == 202, response.text
-        await sandbox.fathom.flush()
-        await worker.drain()
-        body: dict[str, Any] = response.json()
-        return body
-
-    return happen
-
-
 async def _recording(api: Any, auth: Any, session: dict[str, Any], who: str) -> Any:
     return await api.get(f"/api/sessions/{session['id']}/recording", headers=auth(who))
 

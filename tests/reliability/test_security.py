@@ -105,6 +105,24 @@ TABLE: dict[tuple[str, str], tuple[Any, dict[str, int]]] = {
     ("POST", "/api/notifications/read-all"): (None, SIGNED_IN),
     ("POST", "/api/sandbox/sessions/{session_id}/lesson"): (
         None, {**PARTICIPANTS, "student": 409, "tutor": 409, "admin": 409}),
+    ("GET", "/api/sessions/{session_id}/cancellation"): (None, PARTICIPANTS),
+    ("GET", "/api/me/balance"): (None, SIGNED_IN),
+    ("GET", "/api/me/statement.csv"): (None, SIGNED_IN),
+    ("GET", "/api/payouts"): (None, SIGNED_IN),
+    ("POST", "/api/payouts"): ({"amount_xaf": 5000, "phone": "670000000"},
+                               {**dict.fromkeys(ROLES, 422), "anon": 401}),  # nothing to pay
+    ("POST", "/api/admin/payouts/{payout_id}/approve"): ({}, {**OPERATORS, "admin": 404}),
+    ("POST", "/api/admin/payouts/{payout_id}/reject"): (
+        {"reason": "no"}, {**OPERATORS, "admin": 404}),
+    ("GET", "/api/admin/refunds"): (None, OPERATORS),
+    ("POST", "/api/admin/refunds/{payment_id}"): (
+        {"action": "credit", "reason": "asked"}, {**OPERATORS, "admin": 404}),
+    ("POST", "/api/admin/earnings/{session_id}/hold"): (
+        {"reason": "dispute"}, {**OPERATORS, "admin": 404}),
+    ("POST", "/api/admin/earnings/{session_id}/release"): (
+        {"reason": "resolved"}, {**OPERATORS, "admin": 404}),
+    ("GET", "/api/admin/money/daily"): (None, OPERATORS),
+    ("GET", "/api/admin/money/audit"): (None, OPERATORS),
 }
 
 
@@ -126,8 +144,8 @@ async def test_who_may_call_what(api: httpx.AsyncClient, auth: Any, book: Any, c
         session = await book("student", hours_ahead=24 + 2 * n)  # a fresh one each time
         url = path.format(session_id=session["id"], tutor_id=session["tutor_id"],
                           item_id=UNKNOWN, event_id=987654, job_id=987654,
-                          recording_id=UNKNOWN, notification_id=UNKNOWN, flag_id=UNKNOWN,
-                          review_id=UNKNOWN)
+                          recording_id=UNKNOWN, notification_id=UNKNOWN, payout_id=UNKNOWN,
+                          payment_id=UNKNOWN, flag_id=UNKNOWN, review_id=UNKNOWN)
         payload = {
             "booking": {"tutor_id": session["tutor_id"], "subject": "Physics", "minutes": 60,
                         "starts_at": (clock.now() + timedelta(days=40 + n)).isoformat()},
@@ -142,7 +160,7 @@ async def test_who_may_call_what(api: httpx.AsyncClient, auth: Any, book: Any, c
             response = await api.request(method, url, json=payload, headers=headers)
             status = response.status_code
             assert response.headers["content-type"].startswith(("application/json",
-                                                                "text/plain")), url
+                                                                "text/plain", "text/csv")), url
         assert status == expected[role], (method, path, role, status)
 
 

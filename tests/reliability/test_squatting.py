@@ -28,7 +28,7 @@ HOURS = 3
 
 
 async def test_a_new_account_cannot_squat_a_tutor_s_month(
-    settings, database_url, tmp_path, sandbox, rt, api, auth, clock
+    settings, database_url, tmp_path, sandbox, rt, api, auth, clock, figures
 ) -> None:  # type: ignore[no-untyped-def]
     attacker = {"Authorization": "Bearer " + mint_token(JWT_SECRET, uuid.uuid4(),
                                                         role=Role.STUDENT)}
@@ -80,9 +80,8 @@ async def test_a_new_account_cannot_squat_a_tutor_s_month(
     clock.set(max(s.hold_expires_at for s in held) + timedelta(seconds=1))
     assert await victim(squatted[0]) == 201
 
-    refused = {code: n for (status, code), n in tally.items() if status != 201}
-    print(f"\nsquatting: {ATTEMPTS} three-hour bookings from a new account in {attack_s:.1f}s "
-          f"over 2 servers: {tally[(201, 'awaiting_payment')]} accepted, refused {refused}; "
-          f"tutor time held {held_hours:.0f} h for at most 30 min (before: {ATTEMPTS * HOURS} h "
-          f"until each start); tutor notified {told} times (before: {ATTEMPTS}); a real "
-          f"student booked a free time in {victim_ms:.0f} ms and a squatted one once it lapsed")
+    figures(tried=ATTEMPTS, attack_s=attack_s, accepted=tally[(201, "awaiting_payment")],
+            refused_unpaid_cap=tally[(409, "too_many_unpaid_bookings")],
+            refused_rate=tally[(429, "too_many_booking_attempts")],
+            tutor_hours_held=held_hours, tutor_hours_held_before=ATTEMPTS * HOURS,
+            held_at_most_min=30, tutor_notified=told, victim_waited_s=victim_ms / 1000)

@@ -1,13 +1,20 @@
 """Tables, one module per concern. Importing this package registers them all."""
 
 from prepskul.db.base import Base
-from prepskul.db.models.audit import AuditEntry
 from prepskul.db.models.availability import AvailabilityException, WeeklyWindow
 from prepskul.db.models.feed import ChangeEvent
 from prepskul.db.models.flags import TranscriptFlag
 from prepskul.db.models.holds import RateLimit, TimeHold
 from prepskul.db.models.inbox import WebhookEvent
 from prepskul.db.models.jobs import Job
+from prepskul.db.models.money import (
+    Earning,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    OperatorAction,
+    Payout,
+)
 from prepskul.db.models.notifications import Notification
 from prepskul.db.models.outcomes import LessonOutcome, LessonReport, SessionJoin
 from prepskul.db.models.payments import Payment
@@ -19,17 +26,22 @@ from prepskul.db.models.sessions import TutoringSession
 
 __all__ = [
     "ActionItem",
-    "AuditEntry",
     "AvailabilityException",
     "Base",
     "ChangeEvent",
+    "Earning",
     "FathomWebhook",
     "Job",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerTransaction",
     "LessonOutcome",
     "LessonReport",
     "Notification",
+    "OperatorAction",
     "ParentLink",
     "Payment",
+    "Payout",
     "Profile",
     "RateLimit",
     "Recording",

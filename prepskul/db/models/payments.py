@@ -38,7 +38,7 @@ class Payment(Base):
     )
     session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id"))
     trans_id: Mapped[str] = mapped_column(String(32), unique=True)
-    method: Mapped[str] = mapped_column(String(16))  # link | direct | unknown
+    method: Mapped[str] = mapped_column(String(16))  # link | direct | credit | unknown
     amount_xaf: Mapped[int] = mapped_column(Integer)
     status: Mapped[PaymentStatus] = mapped_column(enum_type(PaymentStatus, 16))
     link: Mapped[str | None] = mapped_column(Text)

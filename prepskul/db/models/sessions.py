@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, Text, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prepskul.db.base import Base, created_at, enum_type, updated_at
@@ -53,5 +54,8 @@ class TutoringSession(Base):
     decline_reason: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # The cancellation policy and commission in force when it was booked (domain.policy):
+    # a later change of the settings never rewrites what this booking promised.
+    policy: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()

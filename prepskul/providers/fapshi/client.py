@@ -1,4 +1,5 @@
-"""An async Fapshi client: initiate-pay, direct-pay, payment-status, expire-pay, search."""
+"""An async Fapshi client: initiate-pay, direct-pay, payment-status, expire-pay, and
+for a payout service: payout and the transactions of a userId."""
 
 from __future__ import annotations
 
@@ -70,6 +71,21 @@ class FapshiClient:
             raise PermanentProviderError(PROVIDER, f"expire-pay: {_message(response)}", status=400)
         return parsed(PROVIDER, "expire-pay", response, Transaction)
 
+    async def payout(
+        self, *, amount: int, phone: str, external_id: str, user_id: str,
+        name: str | None = None, message: str | None = None,
+    ) -> Initiated:
+        """Send money to a phone. Not idempotent at Fapshi: never retried inline; a caller
+        that lost the answer looks the payout up with `transactions_of(user_id)` first."""
+        body = _compact({"amount": amount, "phone": phone, "externalId": external_id,
+                         "userId": user_id, "name": name, "message": message})
+        response = await self._call("payout", "POST", "/payout", json=body, attempts=1)
+        return parsed(PROVIDER, "payout", response, Initiated)
+
+    async def transactions_of(self, user_id: str) -> list[Transaction]:
+        response = await self._call("transactions", "GET", f"/transaction/{user_id}")
+        return [Transaction.model_validate(t)
+                for t in json_body(PROVIDER, "transactions", response)]
     async def balance(self) -> dict[str, Any]:
         """A harmless authenticated call (used by `doctor` to check credentials)."""
         response = await self._call("balance", "GET", "/balance")

@@ -3,9 +3,16 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from prepskul.domain.payments import PaymentStatus
+
+
+class TxType(StrEnum):
+    COLLECTION = "Collection"
+    PAYOUT = "Payout"
 
 
 class Transaction(BaseModel):
@@ -14,6 +21,8 @@ class Transaction(BaseModel):
     trans_id: str = Field(alias="transId")
     status: PaymentStatus
     amount: int
+    trans_type: TxType | None = Field(None, alias="transType")
+    reason: str | None = None
     medium: str | None = None
     external_id: str | None = Field(None, alias="externalId")
     user_id: str | None = Field(None, alias="userId")
@@ -21,6 +30,11 @@ class Transaction(BaseModel):
     financial_trans_id: str | None = Field(None, alias="financialTransId")
     date_initiated: str | None = Field(None, alias="dateInitiated")
     date_confirmed: str | None = Field(None, alias="dateConfirmed")
+
+    @property
+    def is_payout(self) -> bool:
+        """Money we sent out (a payout service's transaction), not money collected."""
+        return self.trans_type is TxType.PAYOUT
 
 
 class Initiated(BaseModel):
