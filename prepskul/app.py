@@ -19,6 +19,7 @@ from prepskul.api import (
     admin,
     admin_money,
     after_lesson,
+    contract,
     errors,
     events,
     money,
@@ -86,6 +87,7 @@ def create_app(
     app.state.inbox_writer = InboxWriter(rt)
     app.state.webhook_rejections = RejectionLimiter()
     errors.install(app)
+    contract.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
     for router in (webhooks.router, ops.router, people.router, tutors.router, sessions.router,
                    payments.router, money.router, recordings.router, after_lesson.router,

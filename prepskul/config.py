@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     hold_approval_hours: int = Field(default=48, gt=0)
     approval_reminder_hours: int = Field(default=12, gt=0)  # before a request lapses
     max_open_unpaid_bookings: int = Field(default=3, gt=0)
+    # A proposed move of a paid session awaits the other party's answer this long (issue 17).
+    move_answer_hours: int = Field(default=48, gt=0)
     booking_attempts_per_hour: int = Field(default=20, gt=0)  # also the burst
     recording_missing_after_hours: int = 6
     job_retention_days: int = Field(default=7, ge=1)  # finished jobs; dead ones stay

@@ -283,6 +283,15 @@ def auth() -> Callable[[str], dict[str, str]]:
     return headers
 
 
+def web_client(settings: Settings, who: str) -> httpx.AsyncClient:
+    """A browser-like client for the pages: the sign-in cookie, and the CSRF cookie that
+    every form echoes as its `csrf` field (here always "t")."""
+    user = demo_user(who)
+    token = mint_token(JWT_SECRET, user.id, role=user.role, email=user.email, name=user.name)
+    return httpx.AsyncClient(base_url=settings.public_base_url, timeout=30,
+                             cookies={"prepskul_token": token, "prepskul_csrf": "t"})
+
+
 @pytest.fixture
 def book(
     api: httpx.AsyncClient, auth: Callable[[str], dict[str, str]], clock: ManualClock

@@ -12,12 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from prepskul.api.after_lesson import OutcomeOut, ReviewOut
 from prepskul.api.deps import DB, Admin, RuntimeDep
+from prepskul.api.errors import errors
 from prepskul.api.schemas import FromRow, PaymentOut, SessionOut
 from prepskul.domain.flags import FlagStatus
 from prepskul.domain.outcome import Outcome
 from prepskul.services import flags, operations, outcomes, recordings, reviews
 
-router = APIRouter(prefix="/api/admin", tags=["operators"])
+router = APIRouter(prefix="/api/admin", tags=["operators"], responses=errors(403))
 Limit = Annotated[int, Query(ge=1, le=500)]
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a Postgres bigint: larger ids are 422s
 
@@ -68,7 +69,8 @@ async def webhooks(db: DB, _: Admin, provider: str | None = None, state: str | N
     return [WebhookEventOut.model_validate(e) for e in events]
 
 
-@router.post("/webhooks/{event_id}/replay", response_model=WebhookEventOut)
+@router.post("/webhooks/{event_id}/replay", response_model=WebhookEventOut,
+             responses=errors(409))
 async def replay_webhook(event_id: RowId, db: DB, rt: RuntimeDep, _: Admin) -> WebhookEventOut:
     return WebhookEventOut.model_validate(await operations.replay_webhook(db, rt, event_id))
 
@@ -78,12 +80,12 @@ async def jobs(db: DB, _: Admin, status: str | None = None, limit: Limit = 100) 
     return [JobOut.model_validate(j) for j in await operations.jobs(db, status=status, limit=limit)]
 
 
-@router.post("/jobs/{job_id}/replay", status_code=204)
+@router.post("/jobs/{job_id}/replay", status_code=204, responses=errors(409))
 async def replay_job(job_id: RowId, db: DB, rt: RuntimeDep, _: Admin) -> None:
     await operations.replay_job(db, rt, job_id)
 
 
-@router.delete("/jobs/{job_id}", status_code=204)
+@router.delete("/jobs/{job_id}", status_code=204, responses=errors(409))
 async def purge_job(job_id: RowId, db: DB, _: Admin) -> None:
     """A dead job is kept until replayed or purged here; finished ones go by themselves."""
     await operations.purge_job(db, job_id)
@@ -111,7 +113,7 @@ async def unassigned(db: DB, _: Admin) -> list[UnassignedRecordingOut]:
     ]
 
 
-@router.post("/recordings/{recording_id}/assign", status_code=204)
+@router.post("/recordings/{recording_id}/assign", status_code=204, responses=errors(409))
 async def assign(recording_id: uuid.UUID, body: AssignIn, db: DB, rt: RuntimeDep, _: Admin
                  ) -> None:
     await recordings.assign(db, rt, recording_id, body.session_id)

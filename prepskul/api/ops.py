@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from prepskul import logs, metrics
 from prepskul.api.deps import RuntimeDep
-from prepskul.api.errors import problem
+from prepskul.api.errors import errors, problem
 from prepskul.config import Settings
 from prepskul.db.migrate import current_revision, head_revision
 from prepskul.runtime import Runtime
@@ -28,7 +28,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get("/readyz", response_model=None, responses=errors(503))
 async def readyz(rt: RuntimeDep) -> Response | dict[str, str]:
     """Ready to serve: the database answers and its schema is the one this code expects."""
     try:
@@ -42,7 +42,10 @@ async def readyz(rt: RuntimeDep) -> Response | dict[str, str]:
     return {"status": "ready", "revision": revision or ""}
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=Response, responses={
+    200: {"description": "Prometheus text exposition format",
+          "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}},
+    **errors(401, 403)})
 async def prometheus(rt: RuntimeDep, authorization: Annotated[str, Header()] = "") -> Response:
     """Prometheus text. With `METRICS_TOKEN` set, only for `Authorization: Bearer <it>`;
     production without one keeps it closed (queue depths and counts are for operators)."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from prepskul.api.deps import DB, RuntimeDep, User
+from prepskul.api.errors import errors
 from prepskul.api.schemas import PaymentOut
 from prepskul.services import payments
 
@@ -25,7 +26,8 @@ class PaymentIn(BaseModel):
     medium: Literal["mobile money", "orange money"] | None = None
 
 
-@router.post("/{session_id}/payments", status_code=201, response_model=PaymentOut)
+@router.post("/{session_id}/payments", status_code=201, response_model=PaymentOut,
+             responses=errors(409))
 async def start_payment(
     session_id: uuid.UUID, body: PaymentIn, db: DB, rt: RuntimeDep, user: User
 ) -> PaymentOut:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import ProfileIn, ProfileOut
+from prepskul.domain.booking import MAX_MINUTES, MIN_MINUTES
 from prepskul.domain.pricing import Kind
 from prepskul.services import money, people
 from prepskul.services.booking import quote as quote_price
@@ -30,7 +31,7 @@ async def update_me(body: ProfileIn, db: DB, user: User) -> ProfileOut:
 @router.get("/tutors/{tutor_id}/quote")
 async def quote(
     tutor_id: uuid.UUID, db: DB, rt: RuntimeDep, user: User, kind: Kind = Kind.REGULAR,
-    minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 60,
+    minutes: Annotated[int, Query(ge=MIN_MINUTES, le=MAX_MINUTES)] = 60,
 ) -> dict[str, int | str]:
     """What a session would cost, before booking it (the booking charges the same), and how
     much of it the caller's credit would pay."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import FromRow
@@ -60,7 +60,7 @@ class RecordingOut(BaseModel):
 
 class DoneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    done: bool
+    done: StrictBool
 
 
 @router.get("/sessions/{session_id}/recording", response_model=RecordingOut)

@@ -8,12 +8,13 @@ import uuid
 from fastapi import APIRouter, Request
 
 from prepskul.api.deps import DB, RuntimeDep, User
+from prepskul.api.errors import errors
 from prepskul.services.lessons import record_lesson
 
 router = APIRouter(prefix="/api/sandbox", tags=["sandbox"])
 
 
-@router.post("/sessions/{session_id}/lesson", status_code=202)
+@router.post("/sessions/{session_id}/lesson", status_code=202, responses=errors(409))
 async def lesson_happened(
     session_id: uuid.UUID, request: Request, db: DB, rt: RuntimeDep, user: User
 ) -> dict[str, int]:

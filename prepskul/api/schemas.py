@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
-from zoneinfo import ZoneInfo
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic.json_schema import SkipJsonSchema
 
 from prepskul.db.models import Payment, TutoringSession
+from prepskul.domain.booking import MAX_MINUTES, MIN_MINUTES
 from prepskul.domain.pricing import Kind
+
+
+def _iso_8601(value: object) -> object:
+    """Only ISO 8601 text is an instant here; pydantic would also read "0.5" as a Unix time,
+    which the document (format date-time) does not promise."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    if isinstance(value, int | float):
+        raise ValueError("expected an ISO 8601 date and time with an offset")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+# The product's IANA zone names, listed so a client can offer them (and knows no other).
+TimeZoneName = Annotated[str, Field(max_length=64, json_schema_extra={
+    "enum": sorted(available_timezones())})]
 
 
 class FromRow(BaseModel):
@@ -24,13 +42,13 @@ class BookingIn(BaseModel):
 
     tutor_id: uuid.UUID
     subject: str = Field(min_length=1, max_length=80)
-    starts_at: AwareDatetime = Field(
+    starts_at: Instant = Field(
         description="ISO 8601 with an offset, e.g. 2026-03-02T10:00:00+01:00"
     )
-    minutes: int = Field(ge=1, le=24 * 60)
+    minutes: int = Field(ge=MIN_MINUTES, le=MAX_MINUTES)
     kind: Kind = Kind.REGULAR
     student_id: uuid.UUID | None = Field(None, description="required when a parent books")
-    time_zone: str | None = Field(None, max_length=64)
+    time_zone: TimeZoneName | None = None
     note: str | None = Field(None, max_length=2000)
 
 
@@ -39,10 +57,37 @@ class ReasonIn(BaseModel):
     reason: str = Field("", max_length=1000)
 
 
+class RequiredReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(max_length=1000, pattern=r"\S", description="why (not only spaces)")
+
+
 class RescheduleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    starts_at: AwareDatetime
-    minutes: int | None = Field(None, ge=1, le=24 * 60)
+    starts_at: Instant
+    minutes: int | None = Field(None, ge=MIN_MINUTES, le=MAX_MINUTES)
+
+
+class ProposalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    starts_at: AwareDatetime = Field(
+        description="the proposed new start, ISO 8601 with an offset")
+    minutes: int | None = Field(None, ge=1, le=24 * 60,
+                                description="if given, must be the session's length")
+
+
+class ProposalOut(FromRow):
+    id: uuid.UUID
+    session_id: uuid.UUID
+    proposed_by_id: uuid.UUID
+    proposer_side: str = Field(description="tutor or learner; the other side answers")
+    starts_at: datetime
+    ends_at: datetime
+    state: str = Field(description="pending, accepted, declined or expired")
+    expires_at: datetime = Field(description="unanswered by then, it expires")
+    answered_by_id: uuid.UUID | None
+    answered_at: datetime | None
+    created_at: datetime
 
 
 class PaymentOut(FromRow):
@@ -114,10 +159,11 @@ class ProfileOut(FromRow):
 class ProfileIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    full_name: str | None = Field(None, max_length=120)
+    # Absent leaves a field as it is; only phone and push_token may be cleared with null.
+    full_name: Annotated[str, Field(max_length=120, pattern=r"\S")] | SkipJsonSchema[None] = None
     phone: str | None = Field(None, max_length=32)
-    time_zone: str | None = Field(None, max_length=64)
-    language: Literal["fr", "en"] | None = None
-    notify_email: bool | None = None
-    notify_push: bool | None = None
+    time_zone: TimeZoneName | SkipJsonSchema[None] = None
+    language: Literal["fr", "en"] | SkipJsonSchema[None] = None
+    notify_email: StrictBool | SkipJsonSchema[None] = None
+    notify_push: StrictBool | SkipJsonSchema[None] = None
     push_token: str | None = Field(None, max_length=4096)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from prepskul.domain.availability import (
     Availability,
@@ -30,7 +30,7 @@ class TutorProfileIn(BaseModel):
     bio: str | None = Field(None, max_length=4000)
     teaching_languages: list[str] | None = Field(None, max_length=10)
     time_zone: str | None = Field(None, max_length=64)
-    requires_approval: bool | None = None
+    requires_approval: StrictBool | None = None
 
 
 class TutorOut(BaseModel):
@@ -81,7 +81,7 @@ class ExceptionIO(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: date
-    available: bool = Field(description="false: a day (or hours) off; true: extra hours")
+    available: StrictBool = Field(description="false: a day (or hours) off; true: extra hours")
     start: str | None = Field(None, pattern=CLOCK, description=CLOCK_HELP)
     end: str | None = Field(None, pattern=CLOCK, description=CLOCK_HELP)
 

@@ -8,10 +8,10 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from prepskul.api.deps import DB, Admin, RuntimeDep, User
-from prepskul.api.schemas import ReasonIn
+from prepskul.api.errors import errors
+from prepskul.api.schemas import Instant, RequiredReasonIn
 from prepskul.api.tutor_schemas import (
     AvailabilityIO,
     OwnTutorProfileOut,
@@ -85,8 +85,8 @@ async def tutor_profile(tutor_id: uuid.UUID, db: DB, rt: RuntimeDep, user: User)
 @router.get("/tutors/{tutor_id}/slots", response_model=SlotsOut)
 async def slots(
     tutor_id: uuid.UUID, db: DB, rt: RuntimeDep, user: User,
-    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    start: Annotated[Instant | None, Query(alias="from")] = None,
+    end: Annotated[Instant | None, Query(alias="to")] = None,
     minutes: Annotated[int, Query(ge=MIN_MINUTES, le=MAX_MINUTES)] = 60,
     zone: Annotated[str | None, Query(max_length=64, description="default: yours")] = None,
 ) -> SlotsOut:
@@ -147,7 +147,7 @@ async def tutors_for_operators(
 
 
 @router.post("/admin/tutors/{tutor_id}/approve", response_model=OwnTutorProfileOut,
-             tags=["operators"])
+             tags=["operators"], responses=errors(409))
 async def approve_tutor(
     tutor_id: uuid.UUID, db: DB, rt: RuntimeDep, admin: Admin
 ) -> OwnTutorProfileOut:
@@ -155,8 +155,8 @@ async def approve_tutor(
 
 
 @router.post("/admin/tutors/{tutor_id}/suspend", response_model=OwnTutorProfileOut,
-             tags=["operators"])
+             tags=["operators"], responses=errors(409))
 async def suspend_tutor(
-    tutor_id: uuid.UUID, body: ReasonIn, db: DB, rt: RuntimeDep, admin: Admin
+    tutor_id: uuid.UUID, body: RequiredReasonIn, db: DB, rt: RuntimeDep, admin: Admin
 ) -> OwnTutorProfileOut:
     return await own(db, await tutors.suspend(db, rt, admin, tutor_id, body.reason))

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from prepskul.api.errors import problem
+from prepskul.api.errors import errors, problem
 from prepskul.api.limits import RejectionLimiter
 from prepskul.providers.fathom.signatures import BadSignature, verify
 from prepskul.runtime import Runtime
@@ -54,7 +54,7 @@ async def refuse(request: Request, delivery: inbox.Delivery, *, status: int,
     return problem(status, code, message)
 
 
-@router.post("/fapshi", status_code=200)
+@router.post("/fapshi", status_code=200, responses=errors(400, 401, 413, 429))
 async def fapshi(request: Request) -> JSONResponse:
     """Fapshi posts a Transaction when its status becomes SUCCESSFUL, FAILED or EXPIRED. The
     body is only a hint: the job asks Fapshi's payment-status API what is true."""
@@ -80,7 +80,7 @@ async def fapshi(request: Request) -> JSONResponse:
     return JSONResponse({"received": True, "duplicate": not new})
 
 
-@router.post("/fathom", status_code=200)
+@router.post("/fathom", status_code=200, responses=errors(400, 401, 413, 429))
 async def fathom(request: Request) -> JSONResponse:
     """`new_meeting_content_ready`: a bare Meeting object, signed (Standard Webhooks).
     Resends keep their `webhook-id`, which makes them no-ops."""

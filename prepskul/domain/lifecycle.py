@@ -57,6 +57,7 @@ class MeetState(StrEnum):
     PENDING = "pending"
     READY = "ready"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # the session ended and its Calendar event was deleted
 
 
 class RecordingState(StrEnum):

@@ -1,4 +1,4 @@
-"""Booking and the session's life: book, approve, decline, cancel, reschedule, list."""
+"""Booking and the session's life: book, approve, decline, cancel, move directly, list."""
 
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import Payment, Profile, TutoringSession
 from prepskul.domain import lifecycle
 from prepskul.domain.booking import (
-    Slot,
     check_subject,
     needs_approval,
     resolve_student,
     slot_taken,
 )
-from prepskul.domain.errors import IllegalTransition, InvalidInput, NotAllowed
+from prepskul.domain.errors import InvalidInput, NotAllowed
 from prepskul.domain.holds import (
     Lapse,
     check_hold,
@@ -28,6 +27,7 @@ from prepskul.domain.holds import (
     lapse_reason,
 )
 from prepskul.domain.lifecycle import Event, Status
+from prepskul.domain.moves import check_direct_move
 from prepskul.domain.payments import OPEN_PAYMENT
 from prepskul.domain.people import Role, check_time_zone
 from prepskul.domain.policy import Outcome
@@ -36,7 +36,7 @@ from prepskul.domain.throttle import Rate, booking_refused
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
-from prepskul.services import feed, holds, money, notifications, throttle
+from prepskul.services import feed, holds, money, moves, notifications, throttle
 from prepskul.services.access import acts_as_tutor, audience, session_for, visible_to
 from prepskul.services.availability import check_booking
 from prepskul.services.people import children_of, get_tutor
@@ -122,10 +122,12 @@ async def quote(
 async def release_lapsed(
     db: AsyncSession, rt: Runtime, tutor_id: uuid.UUID, starts_at: datetime, ends_at: datetime
 ) -> None:
-    """Lapse the holds that are up in a slot about to be taken (the sweep may not have run)."""
+    """Lapse the holds that are up in a slot about to be taken (the sweep may not have run):
+    unpaid bookings, and proposed moves nobody answered."""
     for session in await holds.lapsed(db, rt.clock.now(), tutor_id=tutor_id,
                                       starts_at=starts_at, ends_at=ends_at):
         await lapse(db, rt, session)
+    await moves.release_expired(db, rt, tutor_id, starts_at, ends_at)
 
 
 async def sweep_lapsed(rt: Runtime) -> int:
@@ -230,38 +232,17 @@ async def reschedule(
     db: AsyncSession, rt: Runtime, actor: Profile, session_id: uuid.UUID,
     starts_at: datetime, minutes: int | None,
 ) -> TutoringSession:
+    """Move a session at once: an operator's move, or the booker's of a session nobody has
+    paid for yet. A paid one moves by agreement (`services.moves`)."""
     session = await session_for(db, actor, session_id, lock=True)
-    if session.status not in lifecycle.RESCHEDULABLE:
-        raise IllegalTransition(
-            "cannot_reschedule", "Only sessions that have not happened or ended can move."
-        )
-    # The price was set by the length, so a move keeps it; another length is a new booking.
-    length = Slot(session.starts_at, session.ends_at).minutes
-    if minutes is not None and minutes != length:
-        raise InvalidInput(
-            "invalid_duration", f"A session keeps its length ({length} minutes) when it moves."
-        )
+    check_direct_move(session.status, operator=actor.role == Role.ADMIN)
+    length = moves.length_kept(session, minutes)
     now = rt.clock.now()
     check_hold(session.hold_expires_at, now)  # a move keeps a hold's expiry, never renews it
     tutor = await get_tutor(db, session.tutor_id)
     slot = await check_booking(db, rt, tutor, starts_at, length, ignore=session.id)
     await release_lapsed(db, rt, session.tutor_id, slot.starts_at, slot.ends_at)
-
-    def move() -> None:
-        session.starts_at, session.ends_at = slot.starts_at, slot.ends_at
-        if session.hold_expires_at is not None:  # …nor lets it outlive the new start
-            session.hold_expires_at = min(session.hold_expires_at, slot.starts_at)
-
-    if not await holds.claim(db, move):
-        raise slot_taken()
-    occasion = slot.starts_at.isoformat()
-    if session.calendar_event_id or session.status in lifecycle.AWAITING_LESSON:
-        await store.enqueue(
-            db, JobKind.UPDATE_MEETING, {"session_id": str(session.id)}, now=rt.clock.now(),
-            dedupe_key=f"update_meeting:{session.id}:{occasion}",
-        )
-    await feed.record_change(db, session, "session.rescheduled")
-    await notifications.notify_people(db, rt, session, "rescheduled", occasion=occasion)
+    await moves.move_to(db, rt, session, slot)
     return session
 
 

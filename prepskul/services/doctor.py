@@ -208,9 +208,21 @@ async def push(rt: Runtime) -> Check:
     return ok(name, f"{where}: a test message validated by {rt.push.base_url} (none sent)")
 
 
+async def metrics_token(rt: Runtime) -> Check:
+    """Production keeps /metrics closed without a token: say so before Prometheus does."""
+    name = "metrics"
+    if rt.settings.metrics_token:
+        return ok(name, "/metrics answers only 'Authorization: Bearer $METRICS_TOKEN'")
+    if rt.settings.is_sandbox:
+        return ok(name, "/metrics is open (sandbox; production needs METRICS_TOKEN)")
+    return Check(name, WARN, "METRICS_TOKEN is not set: /metrics answers 403",
+                 "set METRICS_TOKEN and give it to Prometheus "
+                 "(authorization: {credentials: …})", required=False)
+
+
 CHECKS: tuple[Callable[[Runtime], Awaitable[Check]], ...] = (
     database, public_url, fapshi, fapshi_webhook, google_calendar, fathom, fathom_webhook,
-    smtp, push,
+    smtp, push, metrics_token,
 )
 
 

@@ -120,4 +120,12 @@ async def cancel_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
     if event_id is None:
         return "no such session"
     await rt.calendar.delete_event(event_id)  # 404/410: nothing there, which is the goal
+    async with rt.sessions.begin() as db:
+        session = await _load(db, session_id)
+        if session.status not in AWAITING_LESSON and (session.meet_link or session.meet_state):
+            # The event is gone: its link leads nowhere and Fathom will not come.
+            session.meet_link, session.meet_state = None, MeetState.CANCELLED
+            if session.recording_state == RecordingState.AWAITING:
+                session.recording_state = None
+            await feed.record_change(db, session, "meet.cancelled")
     return "cancelled"

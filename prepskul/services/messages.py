@@ -21,6 +21,18 @@ TITLES: dict[str, dict[str, str]] = {
     "payment_failed": {"en": "Payment failed", "fr": "Le paiement a échoué"},
     "meet_ready": {"en": "Your Meet link is ready", "fr": "Votre lien Meet est prêt"},
     "rescheduled": {"en": "Session moved", "fr": "Séance déplacée"},
+    "move_proposed": {
+        "en": "A new time is proposed for your session",
+        "fr": "Un nouvel horaire est proposé pour votre séance",
+    },
+    "move_declined": {
+        "en": "Proposed new time declined: the session stays",
+        "fr": "Nouvel horaire refusé : la séance ne change pas",
+    },
+    "move_expired": {
+        "en": "Proposed new time unanswered: the session stays",
+        "fr": "Nouvel horaire sans réponse : la séance ne change pas",
+    },
     "cancelled": {"en": "Session cancelled", "fr": "Séance annulée"},
     "reminder": {"en": "Your session starts soon", "fr": "Votre séance commence bientôt"},
     "approval_reminder": {

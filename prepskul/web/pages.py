@@ -22,9 +22,10 @@ from prepskul.domain import lifecycle
 from prepskul.domain.booking import BOOKERS
 from prepskul.domain.errors import DomainError, InvalidInput, NotAllowed
 from prepskul.domain.lifecycle import AWAITING_LESSON, DECIDABLE, Event, Status
+from prepskul.domain.moves import needs_agreement
 from prepskul.domain.outcome import FINAL, Outcome
 from prepskul.domain.payments import PaymentMethod
-from prepskul.domain.people import DEFAULT_TIME_ZONE, Language, local_time_text
+from prepskul.domain.people import DEFAULT_TIME_ZONE, Language, Role, local_time_text
 from prepskul.domain.pricing import Kind
 from prepskul.queue.kinds import JobStatus
 from prepskul.services import (
@@ -32,6 +33,7 @@ from prepskul.services import (
     flags,
     live,
     money,
+    moves,
     operations,
     outcomes,
     payments,
@@ -224,6 +226,8 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, rt: Runt
         cancel_quote = await money.cancellation_quote(db, rt, user, session.id)
     except DomainError:
         cancel_quote = None
+    proposal = await moves.pending_for(db, session.id)
+    side = await moves.side_of(db, user, session)
     _, outcome, report = await outcomes.outcome_for(db, user, session.id)
     opens = timedelta(minutes=rt.settings.join_opens_minutes)
     return await render_live(
@@ -234,6 +238,8 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, rt: Runt
                             is_learner=user.id in await learner_side(db, session),
                             is_own_tutor=user.id == session.tutor_id),
         outcome=outcome, report=report, review=await reviews.for_session(db, session.id),
+        proposal=proposal,
+        can_answer=proposal is not None and side not in (None, proposal.proposer_side),
         **_session_actions(user, session))
 
 
@@ -262,6 +268,13 @@ def _after_lesson(session: TutoringSession, outcome: Any, report: Any, now: date
                    and outcome.outcome == Outcome.COMPLETED),
         "reply": is_own_tutor,
     }
+
+
+def _proposal_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise InvalidInput("invalid_proposal", "That is not a proposal of this session.") from None
 
 
 async def _act(session_id: uuid.UUID, work: Any) -> Response:
@@ -320,7 +333,8 @@ async def after_lesson(request: Request, session_id: uuid.UUID, action: str, db:
 async def session_action(request: Request, session_id: uuid.UUID, action: str, db: DB,
                          rt: RuntimeDep, user: PageUser, _: Csrf,
                          reason: Annotated[str, Form()] = "",
-                         starts: Annotated[str, Form()] = "") -> Response:
+                         starts: Annotated[str, Form()] = "",
+                         proposal: Annotated[str, Form()] = "") -> Response:
     async def work() -> str | None:
         if action == "approve":
             await booking.approve(db, rt, user, session_id)
@@ -328,9 +342,16 @@ async def session_action(request: Request, session_id: uuid.UUID, action: str, d
             await booking.decline(db, rt, user, session_id, reason)
         elif action == "cancel":
             await booking.cancel(db, rt, user, session_id, reason)
-        elif action == "reschedule":
-            await booking.reschedule(db, rt, user, session_id,
-                                     _local_input(starts, user.time_zone), None)
+        elif action == "reschedule":  # directly where allowed, else as a proposal
+            when = _local_input(starts, user.time_zone)
+            current = await session_for(db, user, session_id)
+            if user.role == Role.ADMIN or not needs_agreement(current.status):
+                await booking.reschedule(db, rt, user, session_id, when, None)
+            else:
+                await moves.propose(db, rt, user, session_id, when)
+        elif action in ("accept_move", "decline_move"):
+            answer = moves.accept if action == "accept_move" else moves.decline
+            await answer(db, rt, user, session_id, _proposal_id(proposal))
         elif action == "lesson" and rt.settings.is_sandbox:
             await record_lesson(db, rt, request.app.state.sandbox.fathom, user, session_id)
         else:

@@ -57,6 +57,8 @@ async def test_a_student_books_pays_joins_and_reads_the_notes(
     await watcher.locator("#status[data-status=scheduled]").wait_for(timeout=20000)
     link = await watcher.get_attribute("#join", "data-href")
     assert link and link.startswith("https://meet.google.com/")
+    # The sandbox's "The lesson happened" button comes with the link, as the README says.
+    await watcher.wait_for_selector("#lesson", state="visible", timeout=5000)
     assert await watcher.evaluate("window.__stayed") is True  # live, no reload
     assert await watcher.query_selector("#pay") is None
     await snap(watcher, "paid-meet-link")
@@ -75,9 +77,8 @@ async def test_a_student_books_pays_joins_and_reads_the_notes(
     meet = await popup.value
     await meet.wait_for_url(link)
 
-    # The lesson happens (the sandbox's button, rendered for scheduled sessions); Fathom's
+    # The lesson happens (the sandbox's button, on the page that never reloaded); Fathom's
     # notes arrive and show for both.
-    await watcher.reload()
     await watcher.click("#lesson")
     await watcher.wait_for_selector("#notes", timeout=20000)
     notes = await watcher.inner_text("#notes")

@@ -54,7 +54,7 @@ async def test_declining_needs_a_reason_and_frees_the_slot(api, auth, book) -> N
 async def test_bad_bookings_get_a_clear_4xx_and_change_nothing(book, rt) -> None:  # type: ignore[no-untyped-def]
     cases = {
         "too_soon": {"hours_ahead": 1},
-        "invalid_duration": {"minutes": 200},
+        "invalid_duration": {"minutes": 90, "kind": "trial"},  # a trial lasts 30 or 60
         "subject_not_taught": {"subject": "Chemistry"},
         "tutor_not_found": {"tutor_id": "00000000-0000-4000-8000-999999999999"},
     }
@@ -63,6 +63,8 @@ async def test_bad_bookings_get_a_clear_4xx_and_change_nothing(book, rt) -> None
                              **overrides)
         assert refused["code"] == code
         assert refused["message"][0].isupper()
+    too_long = await book("student", minutes=200, expect=422)  # beyond the documented 30-180
+    assert too_long["code"] == "invalid_request" and "minutes" in too_long["message"]
     naive = await book("student", starts_at="2030-01-01T10:00:00", expect=422)
     assert "starts_at" in naive["message"]
     async with rt.sessions() as db:

@@ -145,6 +145,18 @@ async def test_a_public_url_without_https_or_unreachable_is_a_warning(
     assert gone.outcome == "warn" and "does not answer" in gone.detail
 
 
+async def test_production_without_a_metrics_token_is_told_metrics_are_closed(
+    runtime_with,
+) -> None:  # type: ignore[no-untyped-def]
+    from prepskul.config import Env
+
+    closed = await doctor.metrics_token(await runtime_with(prepskul_env=Env.PRODUCTION))
+    assert (closed.outcome, closed.failed) == ("warn", False) and "METRICS_TOKEN" in closed.fix
+    guarded = await doctor.metrics_token(await runtime_with(prepskul_env=Env.PRODUCTION,
+                                                            metrics_token="scrape-secret"))
+    assert guarded.outcome == "ok"
+
+
 async def test_push_is_checked_by_asking_fcm_not_assumed(rt: Any, sandbox: Any) -> None:
     """The check asks FCM to validate a message (delivering none); a refusal is a failure."""
     check = await doctor.push(rt)

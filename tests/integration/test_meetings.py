@@ -17,6 +17,7 @@ from prepskul.providers.google_auth import GoogleAuthToken, StaticToken
 from prepskul.providers.google_calendar.client import CalendarClient
 from prepskul.providers.google_calendar.credentials import credentials_from_settings
 from prepskul.services import meetings
+from tests.conftest import web_client
 
 MEET = re.compile(r"^https://meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}$")
 
@@ -102,8 +103,11 @@ async def test_rescheduling_moves_the_event_and_keeps_the_link(
     session = await paid_session()
     link = (await _get(api, auth, session))["meet_link"]
     new_start = (clock.now() + timedelta(days=4)).replace(microsecond=0, second=0)
-    moved = await api.post(f"/api/sessions/{session['id']}/reschedule",
-                           json={"starts_at": new_start.isoformat()}, headers=auth("student"))
+    proposal = (await api.post(f"/api/sessions/{session['id']}/proposals",
+                               json={"starts_at": new_start.isoformat()},
+                               headers=auth("student"))).json()
+    moved = await api.post(f"/api/sessions/{session['id']}/proposals/{proposal['id']}/accept",
+                           headers=auth("tutor"))
     assert moved.status_code == 200
     await worker.drain()
     [event] = sandbox.calendar.events.values()
@@ -126,6 +130,23 @@ async def test_cancelling_cancels_the_event_and_doing_it_again_is_harmless(
     async with rt.sessions() as db:
         dead = (await db.scalars(select(Job).where(Job.status == "dead"))).all()
     assert dead == []
+
+
+async def test_once_its_event_is_deleted_a_cancelled_session_shows_no_meet_link(
+    api, auth, paid_session, worker, settings
+) -> None:  # type: ignore[no-untyped-def]
+    session = await paid_session()
+    link = (await _get(api, auth, session))["meet_link"]
+    assert link
+    await api.post(f"/api/sessions/{session['id']}/cancel", json={}, headers=auth("student"))
+    await worker.drain()
+    seen = await _get(api, auth, session)
+    assert (seen["status"], seen["meet_state"], seen["meet_link"]) == (
+        "cancelled", "cancelled", None)
+    assert seen["recording_state"] is None  # Fathom will not come to a deleted event
+    async with web_client(settings, "student") as browser:
+        page = await browser.get(f"/sessions/{session['id']}")
+    assert page.status_code == 200 and link not in page.text
 
 
 async def test_the_fake_calendar_refuses_a_wrong_token_like_google(rt, sandbox) -> None:  # type: ignore[no-untyped-def]
@@ -186,3 +207,21 @@ async def test_a_refused_push_credential_is_reported_as_fcm_not_as_the_calendar(
     with pytest.raises(PermanentProviderError) as refused:
         await push.send("device", "title", "body", {})
     assert refused.value.provider == "fcm"
+
+
+async def test_the_readmes_script_drives_the_fake_calendar_over_http(
+    api, paid_session, sandbox
+) -> None:  # type: ignore[no-untyped-def]
+    session = await paid_session()
+    google = {"Authorization": "Bearer sandbox-google-token"}
+    listed = (await api.get("/sandbox/google/calendar/v3/calendars/primary/events",
+                            headers=google)).json()
+    [event] = listed["items"]
+    assert event["hangoutLink"].startswith("https://meet.google.com/")
+    assert session["subject"] in event["summary"]
+    steer = await api.post("/sandbox/google/_control",
+                           json={"fail": [{"status": 503}, {"status": 429}], "latency": 0})
+    assert steer.json()["queued_failures"] == 2
+    codes = [(await api.get("/sandbox/google/calendar/v3/calendars/primary/events",
+                            headers=google)).status_code for _ in range(3)]
+    assert codes == [503, 429, 200]

@@ -46,3 +46,31 @@ async def test_a_session_page_offers_what_the_rules_allow_its_viewer(
     tutor_view = (await _page(api, "tutor", f"/sessions/{regular['id']}")).text
     assert 'id="pay-link"' in student_view and 'id="meet"' in student_view
     assert 'id="pay-link"' not in tutor_view
+
+
+async def test_a_move_of_a_paid_session_is_proposed_and_answered_on_the_session_page(
+    api: Any, paid_session: Any, clock: Any
+) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    session = await paid_session()
+    page = f"/sessions/{session['id']}"
+    when = (clock.now() + timedelta(days=4)).astimezone(ZoneInfo("Africa/Douala"))
+    proposed = await api.post(f"{page}/reschedule", headers=_cookies("student"),
+                              data={"csrf": "form-token",
+                                    "starts": when.strftime("%Y-%m-%dT%H:%M")},
+                              follow_redirects=False)
+    assert proposed.headers["location"] == page  # no refusal notice
+    assert 'id="accept-move"' not in (await _page(api, "student", page)).text  # not theirs
+    assert "id=\"proposal\"" in (await _page(api, "student", page)).text
+    tutor_view = (await _page(api, "tutor", page)).text
+    assert 'id="accept-move"' in tutor_view
+    proposal = tutor_view.split('data-proposal="')[1].split('"')[0]
+    accepted = await api.post(f"{page}/accept_move", headers=_cookies("tutor"),
+                              data={"csrf": "form-token", "proposal": proposal},
+                              follow_redirects=False)
+    assert accepted.headers["location"] == page
+    moved = (await api.get(f"/api/sessions/{session['id']}", headers=_cookies("student"))).json()
+    assert datetime.fromisoformat(moved["starts_at"]) == when.replace(second=0, microsecond=0)
+    assert 'id="proposal"' not in (await _page(api, "tutor", page)).text

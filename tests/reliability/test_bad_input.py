@@ -13,9 +13,8 @@ from sqlalchemy import func, select
 
 from prepskul.db.models import Job, Payment, Profile, TutoringSession, WebhookEvent
 from prepskul.services.demo import demo_user
-from tests.conftest import FAPSHI_SECRET, JWT_SECRET
+from tests.conftest import FAPSHI_SECRET, JWT_SECRET, web_client
 from tests.integration.test_fathom_webhook import meeting, signed
-from tests.reliability.test_unstorable_text import web
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 HOSTILE_BODIES: dict[str, tuple[bytes, str]] = {
@@ -124,7 +123,7 @@ async def test_a_forger_is_slowed_down_but_the_real_provider_never_is(
 async def test_an_unknown_language_from_the_page_form_is_a_4xx_and_changes_nothing(
     settings: Any, rt: Any
 ) -> None:
-    async with web(settings, "student") as browser:
+    async with web_client(settings, "student") as browser:
         response = await browser.post("/language", data={"csrf": "t", "lang": "de"})
     assert response.status_code == 422 and response.json()["code"], response.text
     async with rt.sessions() as db:
@@ -154,7 +153,7 @@ async def test_the_pay_form_with_an_unknown_method_is_a_4xx_and_stores_no_paymen
     settings: Any, rt: Any, book: Any, sandbox: Any
 ) -> None:
     session = await book("student")
-    async with web(settings, "student") as browser:
+    async with web_client(settings, "student") as browser:
         response = await browser.post(f"/sessions/{session['id']}/pay",
                                       data={"csrf": "t", "method": "cash"})
     assert response.status_code == 422 and response.json()["code"], response.text

@@ -54,6 +54,13 @@ TABLE: dict[tuple[str, str], tuple[Any, dict[str, int]]] = {
         {"reason": "busy"}, {**PARTICIPANTS, "student": 403, "tutor": 409, "admin": 409}),
     ("POST", "/api/sessions/{session_id}/cancel"): ({"reason": "ill"}, PARTICIPANTS),
     ("POST", "/api/sessions/{session_id}/reschedule"): ("move", PARTICIPANTS),
+    ("GET", "/api/sessions/{session_id}/proposals"): (None, PARTICIPANTS),
+    ("POST", "/api/sessions/{session_id}/proposals"): (
+        "move", {**PARTICIPANTS, "student": 201, "tutor": 201, "admin": 422}),
+    ("POST", "/api/sessions/{session_id}/proposals/{proposal_id}/accept"): (
+        None, {**PARTICIPANTS, "student": 404, "tutor": 404, "admin": 404}),
+    ("POST", "/api/sessions/{session_id}/proposals/{proposal_id}/decline"): (
+        None, {**PARTICIPANTS, "student": 404, "tutor": 404, "admin": 404}),
     ("POST", "/api/sessions/{session_id}/payments"): (
         {"method": "link"}, {**PARTICIPANTS, "student": 201, "tutor": 403, "admin": 201}),
     ("GET", "/api/sessions/{session_id}/recording"): (None, {**PARTICIPANTS, "student": 404,
@@ -145,7 +152,8 @@ async def test_who_may_call_what(api: httpx.AsyncClient, auth: Any, book: Any, c
         url = path.format(session_id=session["id"], tutor_id=session["tutor_id"],
                           item_id=UNKNOWN, event_id=987654, job_id=987654,
                           recording_id=UNKNOWN, notification_id=UNKNOWN, payout_id=UNKNOWN,
-                          payment_id=UNKNOWN, flag_id=UNKNOWN, review_id=UNKNOWN)
+                          payment_id=UNKNOWN, flag_id=UNKNOWN, review_id=UNKNOWN,
+                          proposal_id=UNKNOWN)
         payload = {
             "booking": {"tutor_id": session["tutor_id"], "subject": "Physics", "minutes": 60,
                         "starts_at": (clock.now() + timedelta(days=40 + n)).isoformat()},

@@ -9,10 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from prepskul.api.auth import mint_token
 from prepskul.db.models import ActionItem, Profile, Recording, TutoringSession, WebhookEvent
 from prepskul.services.demo import demo_user
-from tests.conftest import FAPSHI_SECRET, JWT_SECRET
+from tests.conftest import FAPSHI_SECRET, web_client
 from tests.integration.test_fathom_webhook import meeting, signed
 
 NUL = "\u0000"
@@ -31,14 +30,6 @@ def _refused(response: httpx.Response) -> None:
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "unstorable_text"
     assert response.json()["message"]
-
-
-def web(settings: Any, who: str) -> httpx.AsyncClient:
-    """A browser-like client: the sign-in cookie and the CSRF cookie every form echoes."""
-    user = demo_user(who)
-    token = mint_token(JWT_SECRET, user.id, role=user.role, email=user.email, name=user.name)
-    return httpx.AsyncClient(base_url=settings.public_base_url, timeout=30,
-                             cookies={"prepskul_token": token, "prepskul_csrf": "t"})
 
 
 @pytest.mark.parametrize("text", [f"Bring{NUL} the book", "\ud800 lone surrogate"])
@@ -86,7 +77,7 @@ async def test_a_nul_in_a_web_form_is_a_422_and_changes_nothing(
 ) -> None:
     session = await book("student")
     before = await _snapshot(rt)
-    async with web(settings, "student") as browser:
+    async with web_client(settings, "student") as browser:
         for path, form in [
             (f"/sessions/{session['id']}/cancel", {"reason": f"ill{NUL}"}),
             ("/sessions", {"tutor_id": str(demo_user("tutor").id), "subject": f"M{NUL}",

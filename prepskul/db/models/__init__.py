@@ -15,6 +15,7 @@ from prepskul.db.models.money import (
     OperatorAction,
     Payout,
 )
+from prepskul.db.models.moves import MoveProposal
 from prepskul.db.models.notifications import Notification
 from prepskul.db.models.outcomes import LessonOutcome, LessonReport, SessionJoin
 from prepskul.db.models.payments import Payment
@@ -37,6 +38,7 @@ __all__ = [
     "LedgerTransaction",
     "LessonOutcome",
     "LessonReport",
+    "MoveProposal",
     "Notification",
     "OperatorAction",
     "ParentLink",

@@ -3,10 +3,12 @@
 `time_holds` is the one table every claim on a tutor's time writes a row into, and its
 exclusion constraint is the last guard against double booking: whatever races the API loses,
 two rows of one tutor never overlap. A session holds a row while its status holds the slot
-(`domain.lifecycle.HOLDS_SLOT`); a move proposal or a plan's weekly reservation will hold
-rows of their own purpose in the same table, so all of them exclude each other with no
-cross-table check (a constraint cannot span tables). A tentative row carries `expires_at`;
-a firm one (paid) has none.
+(`domain.lifecycle.HOLDS_SLOT`); a pending move proposal holds the proposed slot in a row
+of purpose `move` (its `session_id` the session's), and a plan's weekly reservation will
+hold rows of its own purpose, so all of them exclude each other with no cross-table check
+(a constraint cannot span tables). Rows of one session never exclude each other: a lesson
+moved by half an hour overlaps its own old slot until the move is accepted. A tentative row
+carries `expires_at`; a firm one (paid) has none.
 
 Why the session's row is kept by a trigger (migration 0004, `session_holds_time`) rather
 than by the services: the row must follow the session through every status change, and
@@ -35,12 +37,15 @@ class TimeHold(Base):
         ExcludeConstraint(
             ("tutor_id", "="),
             (func.tstzrange(literal_column("starts_at"), literal_column("ends_at")), "&&"),
+            (func.coalesce(literal_column("session_id"), literal_column("id")), "<>"),
             name="no_tutor_overlap",
             using="gist",
         ),
-        # One row per session for its own slot (a move proposal will be a second purpose).
+        # One row per session for its own slot, and at most one for a proposed move.
         Index("uq_time_holds_session", "session_id", unique=True,
               postgresql_where=text("purpose = 'session'")),
+        Index("uq_time_holds_move", "session_id", unique=True,
+              postgresql_where=text("purpose = 'move'")),
         # The sweep looks for tentative holds whose time is up.
         Index("ix_time_holds_expires_at", "expires_at",
               postgresql_where=text("expires_at IS NOT NULL")),

@@ -48,6 +48,13 @@
       document.getElementById("join-hint").textContent = join.dataset.soon;
       refreshJoin();
     }
+    const lesson = document.getElementById("lesson-form");  // the sandbox's button
+    if (lesson) lesson.hidden = !(data.meet_link && data.status === "scheduled");
+    if (data.status && !["awaiting_payment", "paid", "scheduled"].includes(data.status)) {
+      const meet = document.getElementById("meet");  // over: no link to offer any more
+      if (meet) meet.remove();
+      if (lesson) lesson.remove();
+    }
     // The notes and a failed payment's forms are rendered by the server: fetch the page.
     if (["recording.ready", "payment.failed", "lesson.outcome", "lesson.settled",
          "lesson.problem_reported"].includes(event.type)) {
@@ -58,7 +65,7 @@
   // Resume from the moment the page was rendered: nothing that happened in between is lost.
   const since = document.body.dataset.lastEvent;
   const stream = new EventSource("/api/events" + (since ? `?last_event_id=${since}` : ""));
-  ["session.paid", "meet.ready", "meet.failed", "session.approved", "session.declined",
+  ["session.paid", "meet.ready", "meet.failed", "meet.cancelled", "session.approved", "session.declined",
    "session.cancelled", "session.rescheduled", "session.expired", "payment.failed",
    "recording.ready", "homework.updated", "lesson.outcome", "lesson.settled",
    "lesson.problem_reported"].forEach((type) => stream.addEventListener(type, onChange));
