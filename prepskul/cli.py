@@ -39,11 +39,12 @@ def _run(work: Coroutine[Any, Any, None]) -> None:
         uvloop.run(work)
 
 
-def _settings(*, setup: bool = False, **overrides: object) -> Settings:
+def _settings(*, setup: bool = False, database_only: bool = False,
+              **overrides: object) -> Settings:
     """`setup`: for the commands an operator runs while setting up, which may run before
-    every secret exists (see `config.SetupSettings`)."""
+    every secret exists (see `config.SetupSettings`); `database_only`: for `migrate`."""
     try:
-        settings = load_settings(setup=setup, **overrides)
+        settings = load_settings(setup=setup, database_only=database_only, **overrides)
     except ConfigError as exc:
         typer.echo(f"✘ {exc}", err=True)
         raise typer.Exit(2) from None
@@ -120,8 +121,8 @@ def worker() -> None:
 
 @app.command()
 def migrate() -> None:
-    """Bring the database schema to the latest revision."""
-    settings = _settings(setup=True)
+    """Bring the database schema to the latest revision (it needs only the database)."""
+    settings = _settings(database_only=True)
     url, _ = resolve_database_url(settings)
     migrations.upgrade(url)
     typer.echo(f"✔ database at revision {migrations.head_revision()}")

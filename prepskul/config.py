@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     max_open_unpaid_bookings: int = Field(default=3, gt=0)
     # A proposed move of a paid session awaits the other party's answer this long (issue 17).
     move_answer_hours: int = Field(default=48, gt=0)
+    # A parent's second child's regular sessions in a month cost this much less (issue 17).
+    sibling_discount_percent: int = Field(default=15, ge=0, le=90)
     booking_attempts_per_hour: int = Field(default=20, gt=0)  # also the burst
     recording_missing_after_hours: int = 6
     job_retention_days: int = Field(default=7, ge=1)  # finished jobs; dead ones stay
@@ -223,18 +225,32 @@ class Settings(BaseSettings):
 
 
 class SetupSettings(Settings):
-    """For the commands an operator runs while setting up (`migrate`, `doctor`, `fathom
-    webhook …`): FATHOM_WEBHOOK_SECRET may be missing, because `prepskul fathom webhook
-    register` is how the operator obtains it. `serve` and `worker` never use these."""
+    """For the commands an operator runs while setting up (`doctor`, `fathom webhook …`):
+    FATHOM_WEBHOOK_SECRET may be missing, because `prepskul fathom webhook register` is how
+    the operator obtains it. `serve` and `worker` never use these."""
 
     obtained_later: ClassVar[frozenset[str]] = frozenset({"FATHOM_WEBHOOK_SECRET"})
 
 
-def load_settings(*, setup: bool = False, **overrides: object) -> Settings:
+class DatabaseSettings(Settings):
+    """For `migrate`, the first step of a deploy (docs/deploy.md): it touches only the
+    database, so production asks for DATABASE_URL alone, before any provider is set up."""
+
+    def missing_for_production(self) -> list[str]:
+        return [] if self.database_url else ["DATABASE_URL"]
+
+    def _production_problems(self) -> list[str]:
+        return []
+
+
+def load_settings(*, setup: bool = False, database_only: bool = False,
+                  **overrides: object) -> Settings:
     """Settings from the environment (and `.env`), or a `ConfigError` naming what is wrong.
-    `setup`: for the setup commands, which may run before every secret exists."""
+    `setup`: for the setup commands, which may run before every secret exists;
+    `database_only`: for `migrate`, which needs nothing else."""
+    kind = DatabaseSettings if database_only else SetupSettings if setup else Settings
     try:
-        return (SetupSettings if setup else Settings)(**overrides)  # type: ignore[arg-type]
+        return kind(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = []
         for err in exc.errors():

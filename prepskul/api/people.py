@@ -6,12 +6,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import ProfileIn, ProfileOut
 from prepskul.domain.booking import MAX_MINUTES, MIN_MINUTES
 from prepskul.domain.pricing import Kind
 from prepskul.services import money, people
+from prepskul.services.booking import family_price
 from prepskul.services.booking import quote as quote_price
 
 router = APIRouter(prefix="/api", tags=["people"])
@@ -32,10 +34,16 @@ async def update_me(body: ProfileIn, db: DB, user: User) -> ProfileOut:
 async def quote(
     tutor_id: uuid.UUID, db: DB, rt: RuntimeDep, user: User, kind: Kind = Kind.REGULAR,
     minutes: Annotated[int, Query(ge=MIN_MINUTES, le=MAX_MINUTES)] = 60,
+    student_id: uuid.UUID | None = None, starts_at: AwareDatetime | None = None,
 ) -> dict[str, int | str]:
     """What a session would cost, before booking it (the booking charges the same), and how
-    much of it the caller's credit would pay."""
-    price = await quote_price(db, rt, tutor_id, kind, minutes)
+    much of it the caller's credit would pay. A parent naming the child and the start sees
+    the sibling discount the booking will apply."""
+    full = await quote_price(db, rt, tutor_id, kind, minutes)
+    price = full
+    if student_id is not None and starts_at is not None:
+        price = await family_price(db, rt, user, student_id, starts_at, kind, full)
     from_credit, to_pay = await money.credit_due(db, user.id, price)
-    return {"price_xaf": price, "credit_xaf": from_credit, "to_pay_xaf": to_pay,
+    return {"price_xaf": price, "sibling_discount_xaf": full - price,
+            "credit_xaf": from_credit, "to_pay_xaf": to_pay,
             "currency": "XAF"}

@@ -70,9 +70,9 @@ class RescheduleIn(BaseModel):
 
 class ProposalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    starts_at: AwareDatetime = Field(
+    starts_at: Instant = Field(
         description="the proposed new start, ISO 8601 with an offset")
-    minutes: int | None = Field(None, ge=1, le=24 * 60,
+    minutes: int | None = Field(None, ge=MIN_MINUTES, le=MAX_MINUTES,
                                 description="if given, must be the session's length")
 
 

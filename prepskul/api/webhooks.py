@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from prepskul.api.errors import errors, problem
 from prepskul.api.limits import RejectionLimiter
+from prepskul.providers.fathom.models import is_recording_id
 from prepskul.providers.fathom.signatures import BadSignature, verify
 from prepskul.runtime import Runtime
 from prepskul.services import inbox
@@ -95,10 +96,10 @@ async def fathom(request: Request) -> JSONResponse:
                             reason=f"signature: {exc}",
                             delivery_key=request.headers.get("webhook-id", "-"))
     meeting = parse_object(body)
-    if meeting is None or not isinstance(meeting.get("recording_id"), int):
+    if meeting is None or not is_recording_id(meeting.get("recording_id")):
         return await refuse(request, delivery, status=400, code="invalid_webhook",
-                            message="Expected a JSON Fathom meeting with an integer "
-                            "'recording_id'.", reason="not a Fathom meeting")
+                            message="Expected a JSON Fathom meeting with a positive "
+                            "64-bit integer 'recording_id'.", reason="not a Fathom meeting")
     writer: InboxWriter = request.app.state.inbox_writer
     _, new = await writer.accept(delivery, delivery_key=request.headers["webhook-id"][:200])
     return JSONResponse({"received": True, "duplicate": not new})

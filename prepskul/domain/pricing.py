@@ -37,3 +37,13 @@ def price_xaf(kind: Kind, minutes: int, hourly_rate_xaf: int | None, trials: Tri
         raise InvalidInput("tutor_has_no_rate", "This tutor has not set an hourly rate yet.")
     # Rounded up: a fraction of a franc is never left unpaid, and never charged twice.
     return max(FAPSHI_MINIMUM_XAF, math.ceil(hourly_rate_xaf * minutes / 60))
+
+
+def sibling_price_xaf(price: int, kind: Kind, percent: int, other_children_this_month: int
+                      ) -> int:
+    """A parent's second (and further) child's regular sessions in a month cost `percent`
+    less: the discount is rounded down, so the charge rounds up, and never falls below what
+    Fapshi accepts. The first child of the month, and trials (fixed prices), pay in full."""
+    if kind is not Kind.REGULAR or other_children_this_month < 1 or percent <= 0:
+        return price
+    return max(FAPSHI_MINIMUM_XAF, price - price * percent // 100)

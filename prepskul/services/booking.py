@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Payment, Profile, TutoringSession
@@ -31,7 +32,7 @@ from prepskul.domain.moves import check_direct_move
 from prepskul.domain.payments import OPEN_PAYMENT
 from prepskul.domain.people import Role, check_time_zone
 from prepskul.domain.policy import Outcome
-from prepskul.domain.pricing import Kind, TrialPrices, price_xaf
+from prepskul.domain.pricing import Kind, TrialPrices, price_xaf, sibling_price_xaf
 from prepskul.domain.throttle import Rate, booking_refused
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
@@ -83,6 +84,8 @@ async def book(
     slot = await check_booking(db, rt, tutor, req.starts_at, req.minutes)
     subject = check_subject(req.subject, tutor.subjects)
     price = price_xaf(req.kind, req.minutes, tutor.hourly_rate_xaf, trial_prices(rt))
+    price = await family_price(db, rt, booker, uuid.UUID(student_id), slot.starts_at,
+                               req.kind, price)
     status = lifecycle.initial_status(needs_approval(req.kind, tutor.requires_approval))
     rules_ = holds.hold_rules(rt)
     await holds.lock_booker(db, booker)
@@ -109,6 +112,33 @@ async def book(
     await feed.record_change(db, session, "session.booked")
     await notifications.notify_people(db, rt, session, "booked")
     return session
+
+
+async def family_price(db: AsyncSession, rt: Runtime, booker: Profile, student_id: uuid.UUID,
+                       starts_at: datetime, kind: Kind, price: int) -> int:
+    """The price after the sibling discount, when a parent books for a child (booking and
+    quote alike)."""
+    if booker.role != Role.PARENT:
+        return price
+    siblings = await siblings_booked(db, booker, student_id, starts_at)
+    return sibling_price_xaf(price, kind, rt.settings.sibling_discount_percent, siblings)
+
+
+async def siblings_booked(db: AsyncSession, parent: Profile, child_id: uuid.UUID,
+                          starts_at: datetime) -> int:
+    """How many of the parent's other children have a session they booked that still holds
+    its time, in the calendar month (the parent's zone) of `starts_at`."""
+    zone = ZoneInfo(parent.time_zone)
+    local = starts_at.astimezone(zone)
+    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    after = (first + timedelta(days=32)).replace(day=1)
+    found = await db.scalar(select(func.count(TutoringSession.student_id.distinct())).where(
+        TutoringSession.booked_by_id == parent.id,
+        TutoringSession.student_id != child_id,
+        TutoringSession.status.in_(lifecycle.HOLDS_SLOT),
+        TutoringSession.starts_at >= first, TutoringSession.starts_at < after,
+    ))
+    return int(found or 0)
 
 
 async def quote(

@@ -43,7 +43,7 @@ async def test_a_bad_setting_stops_the_command_and_names_it(settings, database_u
     env_backup = os.environ.get("PREPSKUL_ENV")
     os.environ["PREPSKUL_ENV"] = "production"
     try:
-        code, out = await prepskul(settings, database_url, "migrate")
+        code, out = await prepskul(settings, database_url, "worker")
     finally:
         if env_backup is None:
             del os.environ["PREPSKUL_ENV"]

@@ -107,3 +107,25 @@ def test_ci_and_the_image_install_from_the_locks_with_hashes_checked() -> None:
     for name, service in compose["services"].items():
         if "command" in service and service["command"][0] == "prepskul":
             assert service["build"] == ".", name  # the image above, nothing installed apart
+
+
+# Read by something else than `Settings`: uvicorn, Caddy, and the test suite.
+NOT_OURS = {"FORWARDED_ALLOW_IPS", "SITE_ADDRESS", "UPSTREAM", "TEST_DATABASE_URL",
+            "SCALE_OUT_SESSIONS"}
+
+
+def _named_settings(text: str) -> set[str]:
+    """The settings a document names in code spans: `NAME`, `NAME=…` or `NAME/path`."""
+    return set(re.findall(r"`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?=[`=/ ])", text))
+
+
+def test_the_operator_docs_name_only_real_settings_and_the_readme_lists_them_all() -> None:
+    from prepskul.config import Settings
+
+    ours = {(field.alias or name).upper() for name, field in Settings.model_fields.items()}
+    readme = (ROOT / "README.md").read_text()
+    for doc in ("README.md", "docs/deploy.md", "docs/security.md", "docs/supabase.md",
+                "docs/scaling.md"):
+        assert _named_settings((ROOT / doc).read_text()) - ours - NOT_OURS == set(), doc
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    assert ours - _named_settings(table) == set()

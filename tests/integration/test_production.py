@@ -140,6 +140,15 @@ def headers(who: str) -> dict[str, str]:
                                                      email=user.email, name=user.name)}
 
 
+
+async def test_migrate_needs_only_the_database_as_step_one_of_the_deploy_guide_says(
+        empty_database: str) -> None:
+    production = {"PREPSKUL_ENV": "production", "PUBLIC_BASE_URL": "http://127.0.0.1:8000"}
+    code, out = await prepskul(production, "migrate")
+    assert code == 2 and "DATABASE_URL" in out and "FAPSHI" not in out, out
+    code, out = await prepskul({**production, "DATABASE_URL": empty_database}, "migrate")
+    assert code == 0 and "✔ database at revision" in out, out
+
 async def test_a_first_deploy_follows_doctors_advice_in_the_order_it_gives(
         providers: Providers) -> None:
     """Doctor says: migrate; then: register the Fathom webhook; then: ready."""

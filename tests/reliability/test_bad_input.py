@@ -53,6 +53,18 @@ async def test_hostile_webhook_bodies_are_refused_without_a_trace_of_state(
     assert await _state(rt) == before
 
 
+
+@pytest.mark.parametrize("recording_id", [True, 0, -1, 2**63, 2**64], ids=repr)
+async def test_a_signed_meeting_whose_recording_id_cannot_be_stored_is_refused_at_the_door(
+    api: httpx.AsyncClient, rt: Any, recording_id: int
+) -> None:
+    # `true` passes Python's isinstance(_, int); 2**63 does not fit the bigint it is kept in.
+    body = json.dumps({**meeting(None), "recording_id": recording_id}).encode()
+    before = await _state(rt)
+    response = await api.post("/api/webhooks/fathom", content=body, headers=signed(body))
+    assert response.status_code == 400 and response.json()["code"] == "invalid_webhook"
+    assert await _state(rt) == before
+
 BAD_BOOKINGS: dict[str, Any] = {
     "array": [1, 2, 3],
     "strings for numbers": {"tutor_id": str(demo_user("tutor").id), "subject": "Maths",

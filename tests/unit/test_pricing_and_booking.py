@@ -14,7 +14,7 @@ from prepskul.domain.booking import (
 from prepskul.domain.errors import InvalidInput, NotAllowed
 from prepskul.domain.people import Role
 from prepskul.domain.phone import normalise_phone
-from prepskul.domain.pricing import Kind, TrialPrices, price_xaf
+from prepskul.domain.pricing import Kind, TrialPrices, price_xaf, sibling_price_xaf
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 RULES = BookingRules(min_notice=timedelta(hours=2))
@@ -90,3 +90,11 @@ def test_phone_numbers_are_normalised_to_nine_digits(raw: str) -> None:
 def test_invalid_phone_numbers_are_refused_with_an_example(raw: str) -> None:
     with pytest.raises(InvalidInput, match="670 00 00 00"):
         normalise_phone(raw)
+
+
+def test_a_second_childs_regular_sessions_in_a_month_cost_less() -> None:
+    assert sibling_price_xaf(5000, Kind.REGULAR, 15, 0) == 5000  # the first child
+    assert sibling_price_xaf(5000, Kind.REGULAR, 15, 1) == 4250
+    assert sibling_price_xaf(5001, Kind.REGULAR, 15, 2) == 4251  # the charge rounds up
+    assert sibling_price_xaf(3500, Kind.TRIAL, 15, 1) == 3500  # trials keep their price
+    assert sibling_price_xaf(110, Kind.REGULAR, 50, 1) == 100  # never below Fapshi's minimum

@@ -27,7 +27,21 @@ from pydantic import (
 from prepskul.domain.text import storable_str
 
 __all__ = ["ActionItem", "Invitee", "Meeting", "TranscriptLine", "ValidationError",
-           "parse_action_items", "parse_meeting", "parse_summary", "parse_transcript", "readable"]
+           "is_recording_id", "parse_action_items", "parse_meeting", "parse_summary",
+           "parse_transcript", "readable"]
+
+# Kept in a Postgres bigint; strict, because Python counts `true` as the integer 1.
+RecordingId = Annotated[int, Field(strict=True, gt=0, lt=2**63)]
+_RECORDING_ID: TypeAdapter[int] = TypeAdapter(RecordingId)
+
+
+def is_recording_id(raw: Any) -> bool:
+    """Whether a webhook's `recording_id` is one we can store (checked before accepting it)."""
+    try:
+        _RECORDING_ID.validate_python(raw)
+    except ValidationError:
+        return False
+    return True
 
 
 def _text(value: Any) -> str | None:
@@ -123,7 +137,7 @@ class Meeting(_Wire):
     (`transcript`, `summary_markdown`, `action_items`) are None when the webhook was not
     configured to include them: fetch them then."""
 
-    recording_id: int = Field(strict=True)
+    recording_id: RecordingId
     title: Text = Field(None, validation_alias=AliasChoices("title", "meeting_title"))
     meeting_url: Url = None  # the Google Meet link
     share_url: Url = None
