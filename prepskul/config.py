@@ -104,6 +104,13 @@ class Settings(BaseSettings):
     booking_attempts_per_hour: int = Field(default=20, gt=0)  # also the burst
     recording_missing_after_hours: int = 6
     job_retention_days: int = Field(default=7, ge=1)  # finished jobs; dead ones stay
+    # After the lesson (issue 20): the Join button opens before the start; a join later
+    # than the grace after the start is a no-show; the outcome is decided once the grace
+    # after the end has passed; the tutor's report and the family's confirmation windows.
+    join_opens_minutes: int = Field(15, ge=0)
+    join_grace_minutes: int = Field(20, ge=0)
+    report_window_hours: int = Field(24, ge=1)
+    confirm_window_hours: int = Field(72, ge=1)
     max_body_bytes: int = 5 * 1024 * 1024  # webhooks (a long transcript fits many times)
     max_api_body_bytes: int = 256 * 1024  # everything else
     # A request's line and headers: a Supabase token and our cookies take ~2 KB.

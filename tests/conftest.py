@@ -34,7 +34,7 @@ from prepskul.jobs.registry import build_worker
 from prepskul.jobs.worker import Worker
 from prepskul.runtime import Runtime, build_runtime
 from prepskul.sandbox.mount import Sandbox
-from prepskul.services.demo import ALL_DAY, demo_user, seed_demo
+from prepskul.services.demo import ALL_DAY, DEMO_USERS, demo_user, seed_demo
 
 JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"
 FAPSHI_SECRET = "fapshi-dashboard-secret"
@@ -362,15 +362,21 @@ def lesson(
     api: httpx.AsyncClient, auth: Callable[[str], dict[str, str]], sandbox: Sandbox,
     worker: Worker,
 ) -> Callable[..., Any]:
-    """'The lesson happened': the fake Fathom records it, posts its webhook, we process."""
+    """'The lesson happened': the fake Fathom records it, posts its webhook, we process;
+    then whoever booked confirms the lesson (`confirm=False` leaves it to be confirmed), which
+    settles its money."""
     sandbox.fathom.resend_scale = 0.0001
 
-    async def happen(session: dict[str, Any], who: str = "student") -> dict[str, Any]:
+    async def happen(session: dict[str, Any], who: str = "student", *,
+                     confirm: bool = True) -> dict[str, Any]:
         response = await api.post(f"/api/sandbox/sessions/{session['id']}/lesson",
                                   headers=auth(who))
         assert response.status_code == 202, response.text
         await sandbox.fathom.flush()
         await worker.drain()
+        if confirm:
+            [booker] = [u.key for u in DEMO_USERS if str(u.id) == session["booked_by_id"]]
+            await api.post(f"/api/sessions/{session['id']}/confirm", headers=auth(booker))
         body: dict[str, Any] = response.json()
         return body
 

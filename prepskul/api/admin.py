@@ -1,18 +1,22 @@
-"""Operator API (admin role): inbox, jobs, flagged payments, recordings to assign."""
+"""Operator API (admin role): inbox, jobs, flagged payments, recordings to assign, lessons
+awaiting a decision, transcript flags, reviews to hide."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from prepskul.api.after_lesson import OutcomeOut, ReviewOut
 from prepskul.api.deps import DB, Admin, RuntimeDep
 from prepskul.api.errors import errors
 from prepskul.api.schemas import FromRow, PaymentOut, SessionOut
-from prepskul.services import operations, recordings
+from prepskul.domain.flags import FlagStatus
+from prepskul.domain.outcome import Outcome
+from prepskul.services import flags, operations, outcomes, recordings, reviews
 
 router = APIRouter(prefix="/api/admin", tags=["operators"], responses=errors(403))
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -113,3 +117,72 @@ async def unassigned(db: DB, _: Admin) -> list[UnassignedRecordingOut]:
 async def assign(recording_id: uuid.UUID, body: AssignIn, db: DB, rt: RuntimeDep, _: Admin
                  ) -> None:
     await recordings.assign(db, rt, recording_id, body.session_id)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["completed", "tutor_no_show", "student_no_show"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AwaitingOut(BaseModel):
+    session: SessionOut
+    outcome: OutcomeOut
+
+
+class FlagOut(FromRow):
+    id: uuid.UUID
+    session_id: uuid.UUID
+    rule: str
+    why: str
+    excerpt: str
+    speaker: str
+    speaker_email: str | None
+    timestamp: str | None
+    status: str
+    created_at: datetime
+
+
+class ResolveFlagIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resolution: Literal["dismissed", "actioned"]
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class HideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("/outcomes/awaiting", response_model=list[AwaitingOut])
+async def awaiting(db: DB, _: Admin) -> list[AwaitingOut]:
+    """Lessons with no evidence at all, or contested: an operator decides."""
+    return [AwaitingOut(session=SessionOut.of(s), outcome=OutcomeOut.of(s.id, s.status, o, None))
+            for s, o in await outcomes.awaiting_operator(db)]
+
+
+@router.post("/sessions/{session_id}/outcome", response_model=OutcomeOut)
+async def decide(session_id: uuid.UUID, body: DecisionIn, db: DB, rt: RuntimeDep,
+                 admin: Admin) -> OutcomeOut:
+    row = await outcomes.decide_by_operator(db, rt, admin, session_id, Outcome(body.outcome),
+                                            body.reason)
+    return OutcomeOut.of(session_id, row.outcome, row, None)
+
+
+@router.get("/flags", response_model=list[FlagOut])
+async def transcript_flags(db: DB, _: Admin, status: FlagStatus = FlagStatus.OPEN,
+                           limit: Limit = 200) -> list[FlagOut]:
+    return [FlagOut.model_validate(f) for f in await flags.queue(db, status=status, limit=limit)]
+
+
+@router.post("/flags/{flag_id}/resolve", response_model=FlagOut)
+async def resolve_flag(flag_id: uuid.UUID, body: ResolveFlagIn, db: DB, rt: RuntimeDep,
+                       admin: Admin) -> FlagOut:
+    return FlagOut.model_validate(
+        await flags.resolve(db, rt, admin, flag_id, body.resolution, body.note))
+
+
+@router.post("/reviews/{review_id}/hide", response_model=ReviewOut)
+async def hide_review(review_id: uuid.UUID, body: HideIn, db: DB, rt: RuntimeDep,
+                      admin: Admin) -> ReviewOut:
+    return ReviewOut.model_validate(await reviews.hide(db, rt, admin, review_id, body.reason))

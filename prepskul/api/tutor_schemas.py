@@ -48,6 +48,9 @@ class TutorOut(BaseModel):
     trial_prices_xaf: dict[int, int] = {}
     requires_approval: bool
     time_zone: str
+    rating_average: float | None = Field(
+        None, description="1–5 from learners' reviews, shown from three visible reviews")
+    rating_count: int | None = None
 
 
 class TutorPage(BaseModel):

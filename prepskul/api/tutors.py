@@ -26,16 +26,19 @@ from prepskul.domain.errors import NotFound
 from prepskul.domain.people import Role, check_time_zone
 from prepskul.domain.tutors import MAX_RATE_XAF, TutorStatus, missing_for_approval
 from prepskul.runtime import Runtime
-from prepskul.services import availability, tutors
+from prepskul.services import availability, reviews, tutors
 from prepskul.services.booking import trial_prices
 from prepskul.services.people import get_tutor
 
 router = APIRouter(prefix="/api", tags=["tutors"])
 
 
-def public(rt: Runtime, tutor: Profile) -> TutorOut:
+def public(rt: Runtime, tutor: Profile,
+           ratings: dict[uuid.UUID, tuple[float, int]] | None = None) -> TutorOut:
     out = TutorOut.model_validate(tutor)
     out.trial_prices_xaf = trial_prices(rt).by_minutes
+    if ratings and tutor.id in ratings:
+        out.rating_average, out.rating_count = ratings[tutor.id]
     return out
 
 
@@ -69,12 +72,14 @@ async def list_tutors(
     rows, next_cursor = await tutors.bookable(
         db, tutors.TutorFilter(subject, level, language, min_rate, max_rate),
         cursor=cursor, limit=limit)
-    return TutorPage(items=[public(rt, t) for t in rows], next_cursor=next_cursor)
+    rated = await reviews.ratings(db, (t.id for t in rows))
+    return TutorPage(items=[public(rt, t, rated) for t in rows], next_cursor=next_cursor)
 
 
 @router.get("/tutors/{tutor_id}", response_model=TutorOut)
 async def tutor_profile(tutor_id: uuid.UUID, db: DB, rt: RuntimeDep, user: User) -> TutorOut:
-    return public(rt, await visible_tutor(db, user, tutor_id))
+    tutor = await visible_tutor(db, user, tutor_id)
+    return public(rt, tutor, await reviews.ratings(db, [tutor.id]))
 
 
 @router.get("/tutors/{tutor_id}/slots", response_model=SlotsOut)

@@ -1,8 +1,12 @@
 """The session state machine of DESIGN.md.
 
 requested → awaiting_payment → paid → scheduled → completed, with declined, cancelled and
-expired as ends. Every transition is a pure function of (status, event); anything else is
-refused with `IllegalTransition`.
+expired as ends. After the lesson its outcome is the status: `completed`, `tutor_no_show`,
+`student_no_show`, `disputed`, or `unresolved` (no evidence at all: an operator decides).
+Until the outcome is settled (confirmed, silence, or an operator) later evidence may revise
+it, so these five move among themselves; whether it is settled lives beside the status
+(`domain/outcome.py`). Every transition is a pure function of (status, event); anything
+else is refused with `IllegalTransition`.
 
 One way back from an end: a session that expired because its unpaid hold lapsed can still
 be paid by a payment already under way (a phone prompt answered late, a checkout link paid
@@ -27,6 +31,10 @@ class Status(StrEnum):
     DECLINED = "declined"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    TUTOR_NO_SHOW = "tutor_no_show"
+    STUDENT_NO_SHOW = "student_no_show"
+    DISPUTED = "disputed"
+    UNRESOLVED = "unresolved"
 
 
 class Event(StrEnum):
@@ -34,7 +42,12 @@ class Event(StrEnum):
     DECLINE = "decline"
     PAYMENT_CONFIRMED = "payment_confirmed"
     MEETING_CREATED = "meeting_created"
-    NOTES_RECEIVED = "notes_received"
+    # The outcome of the lesson, decided from its evidence (domain/outcome.py).
+    LESSON_HELD = "lesson_held"
+    TUTOR_ABSENT = "tutor_absent"
+    STUDENT_ABSENT = "student_absent"
+    DISPUTE = "dispute"
+    NO_EVIDENCE = "no_evidence"
     CANCEL = "cancel"
     EXPIRE = "expire"
     LATE_PAYMENT = "late_payment"
@@ -53,6 +66,22 @@ class RecordingState(StrEnum):
     MISSING = "missing"
 
 
+TERMINAL = frozenset({Status.DECLINED, Status.CANCELLED, Status.EXPIRED})
+
+# What each outcome event makes of a session.
+OUTCOMES: dict[Event, Status] = {
+    Event.LESSON_HELD: Status.COMPLETED,
+    Event.TUTOR_ABSENT: Status.TUTOR_NO_SHOW,
+    Event.STUDENT_ABSENT: Status.STUDENT_NO_SHOW,
+    Event.DISPUTE: Status.DISPUTED,
+    Event.NO_EVIDENCE: Status.UNRESOLVED,
+}
+# A lesson's outcome, once it has one (settled or not).
+AFTER_LESSON = frozenset(OUTCOMES.values())
+# Sessions whose outcome can be decided: a paid one (its Meet link may have been fixed by
+# hand), a scheduled one, or one already decided but not yet settled.
+DECIDABLE = frozenset({Status.PAID, Status.SCHEDULED, *AFTER_LESSON})
+
 # Paid for, the lesson still ahead: the Meet link matters, reminders go out, a cancel owes
 # money back.
 AWAITING_LESSON = frozenset({Status.PAID, Status.SCHEDULED})
@@ -62,8 +91,6 @@ HOLDS_SLOT = frozenset(
     {Status.REQUESTED, Status.AWAITING_PAYMENT, Status.PAID, Status.SCHEDULED, Status.COMPLETED}
 )
 
-# Notes may arrive for a paid session whose Meet link the operator fixed by hand, so
-# NOTES_RECEIVED is legal from PAID too: a real recording is never thrown away.
 TRANSITIONS: dict[tuple[Status, Event], Status] = {
     (Status.REQUESTED, Event.APPROVE): Status.AWAITING_PAYMENT,
     (Status.REQUESTED, Event.DECLINE): Status.DECLINED,
@@ -74,10 +101,9 @@ TRANSITIONS: dict[tuple[Status, Event], Status] = {
     (Status.AWAITING_PAYMENT, Event.EXPIRE): Status.EXPIRED,
     (Status.EXPIRED, Event.LATE_PAYMENT): Status.PAID,
     (Status.PAID, Event.MEETING_CREATED): Status.SCHEDULED,
-    (Status.PAID, Event.NOTES_RECEIVED): Status.COMPLETED,
     (Status.PAID, Event.CANCEL): Status.CANCELLED,
-    (Status.SCHEDULED, Event.NOTES_RECEIVED): Status.COMPLETED,
     (Status.SCHEDULED, Event.CANCEL): Status.CANCELLED,
+    **{(status, event): outcome for status in DECIDABLE for event, outcome in OUTCOMES.items()},
 }
 
 RESCHEDULABLE = frozenset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from prepskul.jobs import meetings, money, notifications, payments, recordings, retention
+from prepskul.jobs import meetings, money, notifications, outcomes, payments, recordings, retention
 from prepskul.jobs.worker import Handler, Schedule, Worker
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
@@ -26,6 +26,8 @@ def handlers() -> dict[JobKind, Handler]:
         JobKind.CANCEL_MEETING: meetings.cancel_meeting,
         JobKind.PROCESS_FATHOM_WEBHOOK: recordings.process_fathom_webhook,
         JobKind.MARK_MISSING_RECORDINGS: recordings.mark_missing_recordings,
+        JobKind.DECIDE_OUTCOMES: outcomes.decide_outcomes,
+        JobKind.SETTLE_SILENT_OUTCOMES: outcomes.settle_silent_outcomes,
         JobKind.RELEASE_EARNINGS: money.release_earnings,
         JobKind.SEND_PAYOUT: money.send_payout,
         JobKind.RECONCILE_PAYOUTS: money.reconcile_payouts,
@@ -41,6 +43,8 @@ def schedules(rt: Runtime) -> list[Schedule]:
         Schedule(JobKind.SEND_REMINDERS, timedelta(minutes=1)),
         Schedule(JobKind.PURGE_CHANGE_LOG, timedelta(hours=1)),
         Schedule(JobKind.PURGE_FINISHED_JOBS, timedelta(hours=1)),
+        Schedule(JobKind.DECIDE_OUTCOMES, timedelta(minutes=5)),
+        Schedule(JobKind.SETTLE_SILENT_OUTCOMES, timedelta(minutes=15)),
         Schedule(JobKind.RELEASE_EARNINGS, timedelta(minutes=5)),
         Schedule(JobKind.RECONCILE_PAYOUTS, timedelta(seconds=30)),
     ]

@@ -21,6 +21,8 @@ class JobKind(StrEnum):
     CANCEL_MEETING = "cancel_meeting"
     PROCESS_FATHOM_WEBHOOK = "process_fathom_webhook"
     MARK_MISSING_RECORDINGS = "mark_missing_recordings"
+    DECIDE_OUTCOMES = "decide_outcomes"
+    SETTLE_SILENT_OUTCOMES = "settle_silent_outcomes"
     RELEASE_EARNINGS = "release_earnings"
     SEND_PAYOUT = "send_payout"
     RECONCILE_PAYOUTS = "reconcile_payouts"

@@ -74,23 +74,25 @@ class FakeFathom:
     def record(
         self, *, title: str, meeting_url: str | None, starts_at: datetime, ends_at: datetime,
         tutor: tuple[str, str], student: tuple[str, str], va: tuple[str, str],
-        present: list[str] | None = None,
+        present: list[str] | None = None, lines: list[str] | None = None,
     ) -> dict[str, Any]:
         """Make the notes of a lesson that happened and deliver them. Each person is
         (name, email); `present` are the emails of those who spoke (default: tutor and
-        student). The homework goes to the student."""
+        student), taking turns on `lines` (default: a short fractions lesson). The
+        homework goes to the student."""
         rid = secrets.randbelow(900_000_000) + 100_000_000
         invitees = [tutor, student, va]
         names = {email.lower(): name for name, email in invitees}
         talking = [e.lower() for e in (present if present is not None
                                        else [tutor[1], student[1]])]
-        lines = ["Bonjour, let's start with fractions.", "I found exercise 3 hard.",
-                 "Let's look at common denominators.", "That makes sense now."]
+        lines = lines or ["Bonjour, let's start with fractions.", "I found exercise 3 hard.",
+                          "Let's look at common denominators.", "That makes sense now."]
+        turns = talking * (len(lines) // max(1, len(talking)) + 1)
         transcript = [
             {"speaker": {"display_name": names.get(email, email),
                          "matched_calendar_invitee_email": email},
              "text": line, "timestamp": f"00:{5 + 3 * i:02d}:{(17 * i) % 60:02d}"}
-            for i, (email, line) in enumerate(zip(talking * 2, lines, strict=False))
+            for i, (email, line) in enumerate(zip(turns, lines, strict=False))
         ]
         meeting = {
             "title": title, "meeting_title": title, "recording_id": rid,

@@ -53,7 +53,11 @@ async def session_for(
 async def audience(db: AsyncSession, session: TutoringSession) -> list[uuid.UUID]:
     """Everyone a change to this session concerns: tutor, student, whoever booked, and the
     student's linked parents (admins see everything regardless)."""
+    return list(dict.fromkeys([session.tutor_id, *await learner_side(db, session)]))
+
+
+async def learner_side(db: AsyncSession, session: TutoringSession) -> list[uuid.UUID]:
+    """Who speaks for the learner: the student, whoever booked, the student's parents."""
     parents = await db.scalars(
         select(ParentLink.parent_id).where(ParentLink.student_id == session.student_id))
-    people = [session.tutor_id, session.student_id, session.booked_by_id, *parents]
-    return list(dict.fromkeys(people))
+    return list(dict.fromkeys([session.student_id, session.booked_by_id, *parents]))

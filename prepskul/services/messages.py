@@ -48,6 +48,25 @@ TITLES: dict[str, dict[str, str]] = {
         "fr": "Demande de séance expirée : pas de réponse à temps",
     },
     "notes_ready": {"en": "Lesson notes are ready", "fr": "Les notes de la séance sont prêtes"},
+    "outcome_completed": {
+        "en": "Lesson held: confirm it or report a problem",
+        "fr": "Séance tenue : confirmez-la ou signalez un problème"},
+    "outcome_student_no_show": {
+        "en": "Lesson recorded as missed by the learner: confirm or report a problem",
+        "fr": "Séance notée comme manquée par l'élève : confirmez ou signalez un problème"},
+    "outcome_tutor_no_show": {
+        "en": "Lesson recorded as missed by the tutor: confirm or report a problem",
+        "fr": "Séance notée comme manquée par le tuteur : confirmez ou signalez un problème"},
+    "outcome_disputed": {"en": "Lesson under review by PrepSkul",
+                         "fr": "Séance en cours d'examen par PrepSkul"},
+    "outcome_unresolved": {"en": "Lesson under review by PrepSkul",
+                           "fr": "Séance en cours d'examen par PrepSkul"},
+    "problem_reported": {"en": "A problem was reported with the lesson",
+                         "fr": "Un problème a été signalé pour la séance"},
+    "lesson_settled": {"en": "Lesson outcome confirmed", "fr": "Issue de la séance confirmée"},
+    "review_received": {"en": "New review of your lesson", "fr": "Nouvel avis sur votre séance"},
+    "review_reply": {"en": "The tutor replied to your review",
+                     "fr": "Le tuteur a répondu à votre avis"},
 }
 
 TUTOR_MESSAGES: dict[str, dict[str, tuple[str, str]]] = {

@@ -16,18 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import ActionItem, Profile, Recording, TutoringSession
 from prepskul.domain.attendance import attendance
 from prepskul.domain.errors import Conflict, NotAllowed, NotFound
-from prepskul.domain.lifecycle import Event, RecordingState, Status
+from prepskul.domain.lifecycle import DECIDABLE, RecordingState
 from prepskul.domain.matching import Candidate, RecordingFacts, match_recording
 from prepskul.domain.people import Role
-from prepskul.domain.policy import Outcome
 from prepskul.providers.fathom.models import Meeting
 from prepskul.runtime import Runtime
-from prepskul.services import feed, money, notifications
+from prepskul.services import feed, flags, notifications, outcomes
 from prepskul.services.access import session_for
-from prepskul.services.booking import apply
 
 HOMEWORK_DUE = timedelta(days=7)
-NOTES_ACCEPTED = (Status.PAID, Status.SCHEDULED, Status.COMPLETED)
+# Notes are kept for a session that was (or should have been) held, whatever its outcome.
+NOTES_ACCEPTED = tuple(DECIDABLE)
 
 
 async def complete_content(rt: Runtime, meeting: Meeting) -> Meeting:
@@ -111,7 +110,8 @@ def speaker_emails(transcript: list[dict[str, Any]]) -> set[str]:
 async def attach(
     db: AsyncSession, rt: Runtime, recording: Recording, session: TutoringSession, *, how: str
 ) -> None:
-    """Give a recording to its session: attendance, homework, completion, notifications."""
+    """Give a recording to its session: attendance, homework, transcript flags, the
+    lesson's outcome reconsidered, notifications."""
     await db.flush()
     tutor_email, student_email = await _emails(db, session)
     recording.session_id, recording.match = session.id, how
@@ -127,11 +127,8 @@ async def attach(
                    ActionItem.assignee_email == student_email)
             .values(homework=True, due_at=rt.clock.now() + HOMEWORK_DUE))
     session.recording_state = RecordingState.READY
-    if session.status != Status.COMPLETED:
-        apply(session, Event.NOTES_RECEIVED)
-        # Until attendance confirms lessons (issue 20): a completed lesson earns the tutor
-        # their share, released after the quality hold.
-        await money.settle(db, rt, session, Outcome.COMPLETED)
+    await flags.scan_recording(db, recording, session)
+    await outcomes.reconsider(db, rt, session)
     await feed.record_change(db, session, "recording.ready", recording_id=str(recording.id))
     await notifications.notify_people(db, rt, session, "notes_ready")
 
@@ -187,14 +184,17 @@ async def set_done(
 
 
 async def mark_missing(rt: Runtime) -> int:
-    """Sessions that ended some hours ago with no notes: marked `missing` for operators."""
+    """Sessions that ended some hours ago with no notes: marked `missing` for operators.
+    Locks wait rather than skip (the outcome sweep may hold one of these rows for a moment,
+    and a skipped row would wait for the next run); both sweeps lock in (ends_at, id) order,
+    so they never deadlock."""
     cutoff = rt.clock.now() - timedelta(hours=rt.settings.recording_missing_after_hours)
     async with rt.sessions.begin() as db:
         late = (await db.scalars(select(TutoringSession).where(
-            TutoringSession.status == Status.SCHEDULED,
+            TutoringSession.status.in_(NOTES_ACCEPTED),
             TutoringSession.recording_state == RecordingState.AWAITING,
             TutoringSession.ends_at <= cutoff,
-        ).with_for_update(skip_locked=True))).all()
+        ).order_by(TutoringSession.ends_at, TutoringSession.id).with_for_update())).all()
         for session in late:
             session.recording_state = RecordingState.MISSING
             await feed.record_change(db, session, "recording.missing")

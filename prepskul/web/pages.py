@@ -21,23 +21,27 @@ from prepskul.db.models import Profile, TutoringSession
 from prepskul.domain import lifecycle
 from prepskul.domain.booking import BOOKERS
 from prepskul.domain.errors import DomainError, InvalidInput, NotAllowed
-from prepskul.domain.lifecycle import AWAITING_LESSON, Event, Status
+from prepskul.domain.lifecycle import AWAITING_LESSON, DECIDABLE, Event, Status
 from prepskul.domain.moves import needs_agreement
+from prepskul.domain.outcome import FINAL, Outcome
 from prepskul.domain.payments import PaymentMethod
 from prepskul.domain.people import DEFAULT_TIME_ZONE, Language, Role, local_time_text
 from prepskul.domain.pricing import Kind
 from prepskul.queue.kinds import JobStatus
 from prepskul.services import (
     booking,
+    flags,
     live,
     money,
     moves,
     operations,
+    outcomes,
     payments,
     people,
     recordings,
+    reviews,
 )
-from prepskul.services.access import acts_as_tutor, may_pay, session_for
+from prepskul.services.access import acts_as_tutor, learner_side, may_pay, session_for
 from prepskul.services.demo import DEMO_USERS, demo_user
 from prepskul.services.lessons import record_lesson
 from prepskul.web.i18n import status_names, translator
@@ -47,7 +51,6 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["markdown"] = markdown_html
 STATIC = Path(__file__).parent / "static"
-JOIN_OPENS = timedelta(minutes=10)
 
 
 class SignInRequired(Exception):
@@ -225,12 +228,19 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, rt: Runt
         cancel_quote = None
     proposal = await moves.pending_for(db, session.id)
     side = await moves.side_of(db, user, session)
-    return await render_live(request, db, "session.html", user, s=session, payment=payment,
-                  cancel_quote=cancel_quote,
-                  notes=notes, items=items, names=names, join_opens=session.starts_at - JOIN_OPENS,
-                  proposal=proposal,
-                  can_answer=proposal is not None and side not in (None, proposal.proposer_side),
-                  **_session_actions(user, session))
+    _, outcome, report = await outcomes.outcome_for(db, user, session.id)
+    opens = timedelta(minutes=rt.settings.join_opens_minutes)
+    return await render_live(
+        request, db, "session.html", user, s=session, payment=payment, notes=notes, items=items,
+        names=names, cancel_quote=cancel_quote, join_opens=session.starts_at - opens,
+        join_minutes=int(opens.total_seconds() // 60),
+        after=_after_lesson(session, outcome, report, rt.clock.now(),
+                            is_learner=user.id in await learner_side(db, session),
+                            is_own_tutor=user.id == session.tutor_id),
+        outcome=outcome, report=report, review=await reviews.for_session(db, session.id),
+        proposal=proposal,
+        can_answer=proposal is not None and side not in (None, proposal.proposer_side),
+        **_session_actions(user, session))
 
 
 def _session_actions(user: Profile, session: TutoringSession) -> dict[str, bool]:
@@ -242,6 +252,21 @@ def _session_actions(user: Profile, session: TutoringSession) -> dict[str, bool]
         "can_pay": lifecycle.can(status, Event.PAYMENT_CONFIRMED) and may_pay(user, session),
         "can_approve": lifecycle.can(status, Event.APPROVE) and acts_as_tutor(user, session),
         "can_change": lifecycle.can(status, Event.CANCEL),
+    }
+
+
+def _after_lesson(session: TutoringSession, outcome: Any, report: Any, now: datetime, *,
+                  is_learner: bool, is_own_tutor: bool) -> dict[str, bool]:
+    """Which after-the-lesson forms this person sees (the services decide again on post)."""
+    started = session.status in DECIDABLE and now >= session.starts_at
+    unsettled = outcome is not None and outcome.settled_at is None
+    return {
+        "report": started and is_own_tutor and report is None,
+        "confirm": unsettled and is_learner and outcome.outcome in FINAL,
+        "problem": unsettled and (is_learner or is_own_tutor) and now <= outcome.confirm_by,
+        "review": (is_learner and outcome is not None and outcome.settled_at is not None
+                   and outcome.outcome == Outcome.COMPLETED),
+        "reply": is_own_tutor,
     }
 
 
@@ -269,6 +294,38 @@ async def pay(request: Request, session_id: uuid.UUID, db: DB, rt: RuntimeDep,
         payment = await payments.start_payment(db, rt, user, session_id, method=method,
                                                phone=phone or None)
         return payment.link if method == "link" else None
+    return await _act(session_id, work)
+
+
+@router.post("/sessions/{session_id}/join")
+async def join(request: Request, session_id: uuid.UUID, db: DB, rt: RuntimeDep,
+               user: PageUser, _: Csrf) -> Response:
+    """The Join button: recorded as evidence of attendance, then on to Meet."""
+    return await _act(session_id, lambda: outcomes.join(db, rt, user, session_id))
+
+
+@router.post("/sessions/{session_id}/after/{action}")
+async def after_lesson(request: Request, session_id: uuid.UUID, action: str, db: DB,
+                       rt: RuntimeDep, user: PageUser, _: Csrf,
+                       topic: Annotated[str, Form()] = "",
+                       learner_present: Annotated[str, Form()] = "",
+                       notes: Annotated[str, Form()] = "", problem: Annotated[str, Form()] = "",
+                       rating: Annotated[int, Form()] = 0, comment: Annotated[str, Form()] = "",
+                       reply: Annotated[str, Form()] = "") -> Response:
+    async def work() -> None:
+        if action == "report":
+            await outcomes.report(db, rt, user, session_id, outcomes.ReportIn(
+                topic=topic, learner_present=learner_present == "yes", notes=notes))
+        elif action == "confirm":
+            await outcomes.confirm(db, rt, user, session_id)
+        elif action == "problem":
+            await outcomes.report_problem(db, rt, user, session_id, problem)
+        elif action == "review":
+            await reviews.review(db, rt, user, session_id, rating, comment)
+        elif action == "reply":
+            await reviews.reply(db, rt, user, session_id, reply)
+        else:
+            raise InvalidInput("unknown_action", "That is not something a session can do.")
     return await _act(session_id, work)
 
 
@@ -323,13 +380,18 @@ async def ops_page(request: Request, db: DB, user: PageAdmin, provider: str = ""
         jobs=await operations.jobs(db, status=job_status or None, limit=100),
         unassigned=await operations.unassigned_recordings(db),
         attention=await operations.sessions_needing_attention(db),
-        flagged=await operations.flagged_payments(db))
+        flagged=await operations.flagged_payments(db),
+        awaiting=await outcomes.awaiting_operator(db),
+        transcript_flags=await flags.queue(db),
+        recent_reviews=await reviews.recent(db))
 
 
 @router.post("/ops/{what}/{item_id}")
 async def ops_action(request: Request, what: str, item_id: str, db: DB, rt: RuntimeDep,
                      user: PageAdmin, _: Csrf,
-                     session_id: Annotated[str, Form()] = "") -> Response:
+                     session_id: Annotated[str, Form()] = "",
+                     outcome: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+                     resolution: Annotated[str, Form()] = "") -> Response:
     try:
         if what == "webhooks":
             await operations.replay_webhook(db, rt, int(item_id))
@@ -339,6 +401,13 @@ async def ops_action(request: Request, what: str, item_id: str, db: DB, rt: Runt
             await operations.purge_job(db, int(item_id))
         elif what == "recordings":
             await recordings.assign(db, rt, uuid.UUID(item_id), uuid.UUID(session_id.strip()))
+        elif what == "outcomes":
+            await outcomes.decide_by_operator(db, rt, user, uuid.UUID(item_id), Outcome(outcome),
+                                              reason)
+        elif what == "flags":
+            await flags.resolve(db, rt, user, uuid.UUID(item_id), resolution, reason)
+        elif what == "reviews":
+            await reviews.hide(db, rt, user, uuid.UUID(item_id), reason)
         else:
             raise InvalidInput("unknown_action", "That is not something operators can do.")
     except DomainError as exc:

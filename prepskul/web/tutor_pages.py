@@ -20,7 +20,7 @@ from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.people import Role
 from prepskul.domain.pricing import Kind, price_xaf
 from prepskul.domain.tutors import Level, TutorStatus, missing_for_approval
-from prepskul.services import availability, booking, people, tutors
+from prepskul.services import availability, booking, people, reviews, tutors
 from prepskul.services.people import get_tutor
 from prepskul.web.pages import Csrf, PageAdmin, PageUser, back, render
 
@@ -46,7 +46,8 @@ async def tutors_page(request: Request, db: DB, user: PageUser, subject: str = "
         return back("/tutors", message)
     query = {"subject": subject, "level": level, "language": language, "max_rate": max_rate}
     return render(request, "tutors.html", user, tutors=found, next_cursor=next_cursor,
-                  query=query, levels=[lv.value for lv in Level])
+                  query=query, levels=[lv.value for lv in Level],
+                  ratings=await reviews.ratings(db, (t.id for t in found)))
 
 
 def _by_day(starts: list[datetime], zone: str) -> dict[date, list[datetime]]:

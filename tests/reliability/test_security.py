@@ -78,6 +78,30 @@ TABLE: dict[tuple[str, str], tuple[Any, dict[str, int]]] = {
     ("GET", "/api/admin/recordings/unassigned"): (None, OPERATORS),
     ("POST", "/api/admin/recordings/{recording_id}/assign"): (
         "assign", {**OPERATORS, "admin": 404}),
+    # After the lesson, on a session still awaiting payment: no lesson to act on yet.
+    ("POST", "/api/sessions/{session_id}/join"): (
+        None, {**PARTICIPANTS, "student": 409, "tutor": 409, "admin": 403}),
+    ("POST", "/api/sessions/{session_id}/report"): (
+        {"topic": "Fractions", "learner_present": True},
+        {**PARTICIPANTS, "student": 403, "tutor": 409, "admin": 403}),
+    ("GET", "/api/sessions/{session_id}/outcome"): (None, PARTICIPANTS),
+    ("POST", "/api/sessions/{session_id}/confirm"): (
+        None, {**PARTICIPANTS, "student": 409, "tutor": 403, "admin": 403}),
+    ("POST", "/api/sessions/{session_id}/problem"): (
+        {"problem": "no tutor"}, {**PARTICIPANTS, "student": 409, "tutor": 409, "admin": 403}),
+    ("POST", "/api/sessions/{session_id}/review"): (
+        {"rating": 4}, {**PARTICIPANTS, "student": 409, "tutor": 403, "admin": 403}),
+    ("POST", "/api/sessions/{session_id}/review/reply"): (
+        {"reply": "Merci"}, {**PARTICIPANTS, "student": 403, "tutor": 404, "admin": 403}),
+    ("GET", "/api/tutors/{tutor_id}/reviews"): (None, SIGNED_IN),
+    ("GET", "/api/admin/outcomes/awaiting"): (None, OPERATORS),
+    ("POST", "/api/admin/sessions/{session_id}/outcome"): (
+        {"outcome": "completed", "reason": "seen the recording"}, {**OPERATORS, "admin": 409}),
+    ("GET", "/api/admin/flags"): (None, OPERATORS),
+    ("POST", "/api/admin/flags/{flag_id}/resolve"): (
+        {"resolution": "dismissed", "note": "a math answer"}, {**OPERATORS, "admin": 404}),
+    ("POST", "/api/admin/reviews/{review_id}/hide"): (
+        {"reason": "insults"}, {**OPERATORS, "admin": 404}),
     ("POST", "/api/webhooks/fapshi"): ({"transId": "ABCDEFGH", "status": "SUCCESSFUL"},
                                        dict.fromkeys(ROLES, 401)),  # no secret: refused
     ("POST", "/api/webhooks/fathom"): ({"recording_id": 1}, dict.fromkeys(ROLES, 401)),
@@ -128,7 +152,8 @@ async def test_who_may_call_what(api: httpx.AsyncClient, auth: Any, book: Any, c
         url = path.format(session_id=session["id"], tutor_id=session["tutor_id"],
                           item_id=UNKNOWN, event_id=987654, job_id=987654,
                           recording_id=UNKNOWN, notification_id=UNKNOWN, payout_id=UNKNOWN,
-                          payment_id=UNKNOWN, proposal_id=UNKNOWN)
+                          payment_id=UNKNOWN, flag_id=UNKNOWN, review_id=UNKNOWN,
+                          proposal_id=UNKNOWN)
         payload = {
             "booking": {"tutor_id": session["tutor_id"], "subject": "Physics", "minutes": 60,
                         "starts_at": (clock.now() + timedelta(days=40 + n)).isoformat()},

@@ -3,6 +3,7 @@
 from prepskul.db.base import Base
 from prepskul.db.models.availability import AvailabilityException, WeeklyWindow
 from prepskul.db.models.feed import ChangeEvent
+from prepskul.db.models.flags import TranscriptFlag
 from prepskul.db.models.holds import RateLimit, TimeHold
 from prepskul.db.models.inbox import WebhookEvent
 from prepskul.db.models.jobs import Job
@@ -16,10 +17,12 @@ from prepskul.db.models.money import (
 )
 from prepskul.db.models.moves import MoveProposal
 from prepskul.db.models.notifications import Notification
+from prepskul.db.models.outcomes import LessonOutcome, LessonReport, SessionJoin
 from prepskul.db.models.payments import Payment
 from prepskul.db.models.people import ParentLink, Profile
 from prepskul.db.models.recordings import ActionItem, Recording
 from prepskul.db.models.registrations import FathomWebhook
+from prepskul.db.models.reviews import Review
 from prepskul.db.models.sessions import TutoringSession
 
 __all__ = [
@@ -33,6 +36,8 @@ __all__ = [
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",
+    "LessonOutcome",
+    "LessonReport",
     "MoveProposal",
     "Notification",
     "OperatorAction",
@@ -42,7 +47,10 @@ __all__ = [
     "Profile",
     "RateLimit",
     "Recording",
+    "Review",
+    "SessionJoin",
     "TimeHold",
+    "TranscriptFlag",
     "TutoringSession",
     "WebhookEvent",
     "WeeklyWindow",

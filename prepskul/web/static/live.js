@@ -1,6 +1,6 @@
 // Live updates for PrepSkul pages: one EventSource on /api/events (the signed-in cookie
 // authenticates it); the session page updates its status and Meet link in place, and the
-// Join button opens from 10 minutes before the start. No framework, no build step.
+// Join button opens shortly before the start. No framework, no build step.
 (function () {
   "use strict";
   const page = document.getElementById("session");
@@ -43,7 +43,7 @@
       if (pay) pay.remove();
     }
     if (data.meet_link && join) {
-      join.href = data.meet_link;
+      join.dataset.href = data.meet_link;
       join.dataset.ready = "yes";
       document.getElementById("join-hint").textContent = join.dataset.soon;
       refreshJoin();
@@ -56,7 +56,8 @@
       if (lesson) lesson.remove();
     }
     // The notes and a failed payment's forms are rendered by the server: fetch the page.
-    if (["recording.ready", "payment.failed"].includes(event.type)) {
+    if (["recording.ready", "payment.failed", "lesson.outcome", "lesson.settled",
+         "lesson.problem_reported"].includes(event.type)) {
       setTimeout(() => window.location.reload(), 300);
     }
   }
@@ -66,5 +67,6 @@
   const stream = new EventSource("/api/events" + (since ? `?last_event_id=${since}` : ""));
   ["session.paid", "meet.ready", "meet.failed", "meet.cancelled", "session.approved", "session.declined",
    "session.cancelled", "session.rescheduled", "session.expired", "payment.failed",
-   "recording.ready", "homework.updated"].forEach((type) => stream.addEventListener(type, onChange));
+   "recording.ready", "homework.updated", "lesson.outcome", "lesson.settled",
+   "lesson.problem_reported"].forEach((type) => stream.addEventListener(type, onChange));
 })();
