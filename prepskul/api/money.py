@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import FromRow
+from prepskul.domain.payouts import PayoutStatus
 from prepskul.services import money, payouts, statements
 
 router = APIRouter(prefix="/api", tags=["money"])
@@ -86,14 +87,15 @@ async def withdraw(body: WithdrawalIn, db: DB, rt: RuntimeDep, user: User) -> Pa
 
 
 @router.get("/payouts", response_model=list[PayoutOut])
-async def my_payouts(db: DB, user: User, status: str | None = None,
+async def my_payouts(db: DB, user: User, status: PayoutStatus | None = None,
                      limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[PayoutOut]:
     """The caller's payouts (an operator's: everyone's), newest first."""
     return [PayoutOut.model_validate(p)
             for p in await payouts.list_payouts(db, user, status, limit)]
 
 
-@router.get("/me/statement.csv", response_class=PlainTextResponse)
+@router.get("/me/statement.csv", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/csv": {}}}})
 async def statement(
     db: DB, rt: RuntimeDep, user: User,
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,

@@ -11,7 +11,7 @@ from tests.conftest import FAPSHI_SECRET
 
 
 async def test_acknowledged_webhooks_survive_a_database_restart(
-    api, book, pay, checkout, sandbox, worker, rt, restart_database
+    api, book, pay, checkout, sandbox, worker, rt, restart_database, roomy_limits
 ) -> None:  # type: ignore[no-untyped-def]
     sandbox.fapshi.hold_webhooks = True
     sessions = [await book(("student", "child")[n % 2], hours_ahead=24 + 2 * n)
