@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from prepskul.api.deps import DB, Admin, RuntimeDep
 from prepskul.api.money import PayoutOut
-from prepskul.api.schemas import FromRow
+from prepskul.api.schemas import Day, FromRow
 from prepskul.services import audit, money, payouts, refunds, statements
 
 router = APIRouter(prefix="/api/admin", tags=["operators"])
@@ -111,7 +111,7 @@ class DailyTotalsOut(BaseModel):
 
 
 @router.get("/money/daily", response_model=DailyTotalsOut)
-async def daily(db: DB, rt: RuntimeDep, _: Admin, day: date | None = None) -> DailyTotalsOut:
+async def daily(db: DB, rt: RuntimeDep, _: Admin, day: Day | None = None) -> DailyTotalsOut:
     """One day's money (Africa/Douala; today by default), from the ledger: `reconciles` is
     true when what came in less what went out equals the ledger's own movement to the
     franc."""

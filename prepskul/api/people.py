@@ -6,10 +6,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from prepskul.api.deps import DB, RuntimeDep, User
-from prepskul.api.schemas import ProfileIn, ProfileOut
+from prepskul.api.schemas import Instant, ProfileIn, ProfileOut
 from prepskul.domain.booking import MAX_MINUTES, MIN_MINUTES
 from prepskul.domain.pricing import Kind
 from prepskul.services import money, people
@@ -34,7 +33,7 @@ async def update_me(body: ProfileIn, db: DB, user: User) -> ProfileOut:
 async def quote(
     tutor_id: uuid.UUID, db: DB, rt: RuntimeDep, user: User, kind: Kind = Kind.REGULAR,
     minutes: Annotated[int, Query(ge=MIN_MINUTES, le=MAX_MINUTES)] = 60,
-    student_id: uuid.UUID | None = None, starts_at: AwareDatetime | None = None,
+    student_id: uuid.UUID | None = None, starts_at: Instant | None = None,
 ) -> dict[str, int | str]:
     """What a session would cost, before booking it (the booking charges the same), and how
     much of it the caller's credit would pay. A parent naming the child and the start sees

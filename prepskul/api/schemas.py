@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -26,6 +26,14 @@ def _iso_8601(value: object) -> object:
 
 
 Instant = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+
+
+def _iso_day(value: object) -> object:
+    """A day is ISO 8601 text (YYYY-MM-DD); pydantic would also read `0` as a Unix time."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 # The product's IANA zone names, listed so a client can offer them (and knows no other).
 TimeZoneName = Annotated[str, Field(max_length=64, json_schema_extra={
     "enum": sorted(available_timezones())})]

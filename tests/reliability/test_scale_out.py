@@ -176,11 +176,12 @@ async def test_two_servers_and_two_workers_drive_the_whole_story_exactly_once(
                                           .group_by(Notification.kind))).all())
     assert dead == []
     # Each session: its tutor and its student — and for Awa's, her linked parent too — hear
-    # of it booked, paid, with its Meet link, and with its notes: once each.
+    # of it booked, paid, with its Meet link, with its notes and its outcome: once each.
     people = 2 * SESSIONS + SESSIONS // 2
-    assert per_kind == dict.fromkeys(("booked", "paid", "meet_ready", "notes_ready"), people)
+    assert per_kind == dict.fromkeys(("booked", "paid", "meet_ready", "notes_ready",
+                                         "outcome_completed"), people)
     ids = [str(m["Message-ID"]) for m in mailbox.messages]
-    assert len(ids) == len(set(ids)) == 4 * people  # one email per notification
+    assert len(ids) == len(set(ids)) == 5 * people  # one email per notification
     print(f"\nscale-out: {SESSIONS} sessions booked+paid in {booked_in:.1f}s, all scheduled "
           f"{scheduled_in:.1f}s after their webhooks, completed {completed_in:.1f}s after "
           "their notes")
