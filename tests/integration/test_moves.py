@@ -53,6 +53,17 @@ async def _move_holds(rt: Any) -> int:
             TimeHold.purpose == HoldPurpose.MOVE)) or 0)
 
 
+async def _book_the_proposed_slot(api: Any, auth: Any, book: Any, clock: Any,
+                                  session: dict[str, Any], proposal: dict[str, Any]) -> None:
+    """Someone else books the slot the proposal held: it is free, and the proposal expired."""
+    target = datetime.fromisoformat(proposal["starts_at"])
+    await book("parent", student_id=CHILD,
+               hours_ahead=(target - clock.now()) / timedelta(hours=1))
+    listed = (await api.get(f"/api/sessions/{session['id']}/proposals",
+                            headers=auth("student"))).json()
+    assert [p["state"] for p in listed] == ["expired"]
+
+
 async def test_an_accepted_proposal_moves_the_session_and_its_event(
     api, auth, paid_session, book, sandbox, worker, clock, rt
 ) -> None:  # type: ignore[no-untyped-def]
@@ -121,12 +132,7 @@ async def test_cancelling_a_session_frees_the_slot_its_pending_proposal_held(
                                json={"reason": "moving abroad"}, headers=auth("student"))
     assert cancelled.status_code == 200, cancelled.text
     assert await _move_holds(rt) == 0
-    target = datetime.fromisoformat(proposal["starts_at"])
-    await book("parent", student_id=CHILD,
-               hours_ahead=(target - clock.now()) / timedelta(hours=1))
-    listed = (await api.get(f"/api/sessions/{session['id']}/proposals",
-                            headers=auth("student"))).json()
-    assert [p["state"] for p in listed] == ["expired"]
+    await _book_the_proposed_slot(api, auth, book, clock, session, proposal)
 
 
 async def test_a_lapsed_proposal_gives_way_to_a_booking_before_any_sweep(
@@ -135,12 +141,7 @@ async def test_a_lapsed_proposal_gives_way_to_a_booking_before_any_sweep(
     session = await paid_session(hours_ahead=24 * 5)
     proposal = (await _propose(api, auth, session, _at(clock, 24 * 6))).json()
     clock.advance(timedelta(hours=48, seconds=1))
-    target = datetime.fromisoformat(proposal["starts_at"])
-    await book("parent", student_id=CHILD,
-               hours_ahead=(target - clock.now()) / timedelta(hours=1))
-    listed = (await api.get(f"/api/sessions/{session['id']}/proposals",
-                            headers=auth("student"))).json()
-    assert [p["state"] for p in listed] == ["expired"]
+    await _book_the_proposed_slot(api, auth, book, clock, session, proposal)
 
 
 async def test_bad_proposals_are_refused_and_change_nothing(
