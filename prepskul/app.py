@@ -113,6 +113,8 @@ def create_app(
     async def refused(_: object, exc: pages.PageRefused) -> RedirectResponse:
         return pages.back(exc.url, exc.notice)
 
+    # Innermost: an admitted caller's live stream skips only the routing (api/events.py).
+    app.add_middleware(events.LiveStreams)
     app.add_middleware(RefuseUnstorableText,
                        exempt=("/api/webhooks/", f"{SANDBOX_PREFIX}/", "/static/"))
     app.add_middleware(BodyLimit, default=rt.settings.max_api_body_bytes,
@@ -120,4 +122,5 @@ def create_app(
     app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc"),
                        https=rt.settings.public_base_url.startswith("https://"))
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(events.KeepServerSend)  # outermost: the server's own send, for live streams
     return app

@@ -2,8 +2,15 @@
 subscriber), the committed `change_events` rows it announces fetched by id, and each event
 handed to the subscribers allowed to see it.
 
-Every subscriber has a bounded queue: a client too slow to keep up is dropped rather than
-allowed to hold memory; it reconnects with `Last-Event-ID` and the durable log fills the gap.
+Fan-out is one pass of the hub's task over the event's audience (the people named, plus the
+operators): each subscriber's event is appended to its pending list and its stream woken if
+idle. No queue, no task per event: a stream woken once writes everything pending in one send.
+
+A client too slow to keep up is dropped rather than allowed to hold memory: when its socket
+is backed up (the kernel's buffers and the server's 64 KiB write buffer full, a write
+waiting) and `max_pending` more events wait behind it, its stream ends and
+`prepskul_sse_dropped_total{reason="slow"}` counts it; it reconnects with `Last-Event-ID`
+and the durable log fills the gap.
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ from typing import Any
 import asyncpg
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sse_starlette import ServerSentEvent
 
 from prepskul import metrics
 from prepskul.db.models import ChangeEvent, Profile
@@ -30,6 +36,8 @@ from prepskul.runtime import Runtime
 
 log = logging.getLogger(__name__)
 RETENTION = timedelta(days=7)
+MAX_PENDING = 256  # events waiting for one slow client's socket before its stream ends
+HEARTBEAT_SECONDS = 15.0  # a comment on every stream, so proxies keep an idle one open
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,57 +58,112 @@ class LiveEvent:
     @cached_property
     def frame(self) -> bytes:
         """The SSE frame, encoded once and shared by every subscriber who receives it."""
-        return ServerSentEvent(data=json.dumps(self.payload), event=self.type,
-                               id=str(self.id)).encode()
+        return sse_frame(json.dumps(self.payload), event=self.type, id=self.id)
+
+
+def sse_frame(data: str, *, event: str, id: int | None = None) -> bytes:
+    """One Server-Sent Event. `data` is JSON, which never holds a line break."""
+    head = f"id: {id}\n" if id is not None else ""
+    return f"{head}event: {event}\ndata: {data}\n\n".encode()
 
 
 @dataclass(eq=False)
 class Subscriber:
+    """One open stream: the events waiting to be written to it, and its writer's wake-up."""
+
     user_id: uuid.UUID
     is_admin: bool
-    queue: asyncio.Queue[LiveEvent | None]
-    dropped: bool = False
+    max_pending: int = MAX_PENDING
+    pending: list[LiveEvent] = field(default_factory=list)
+    dropped: bool = False  # ended by the hub: too slow, or beyond its person's cap
+    closed: bool = False  # ended: dropped, or the client went away
+    ping: bool = False
+    writing: asyncio.Task[Any] | None = None  # the writer's task, while a write is under way
+    _waiter: asyncio.Future[None] | None = None
 
     def may_see(self, event: LiveEvent) -> bool:
         return self.is_admin or self.user_id in event.audience
+
+    def offer(self, event: LiveEvent) -> bool:
+        """Queue an event for this stream; False if its socket is backed up (a write under
+        way, which here means stuck on a full socket) with `max_pending` events waiting.
+        A burst to a stream whose writer has not had its turn yet is not held against it:
+        the events are shared, a pending one costs a reference."""
+        if len(self.pending) >= self.max_pending and self.writing is not None:
+            return False
+        self.pending.append(event)
+        self._wake()
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+        self.pending = []
+        self._wake()
+
+    def heartbeat(self) -> None:
+        self.ping = True
+        self._wake()
+
+    async def next_batch(self) -> list[LiveEvent] | None:
+        """Everything pending (possibly nothing, for a heartbeat), once there is something
+        to write; None once the stream has ended."""
+        while not (self.pending or self.ping or self.closed):
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        if self.closed:
+            return None
+        batch, self.pending, self.ping = self.pending, [], False
+        return batch
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
 
 @dataclass
 class Hub:
     rt: Runtime
-    queue_size: int = 256
+    max_pending: int = MAX_PENDING
     # Streams one person may hold open: a sixth closes their oldest (a forgotten tab), so a
     # token cannot hold a thousand streams and their memory.
     max_per_person: int = 5
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
     subscribers: set[Subscriber] = field(default_factory=set)
     _by_person: dict[uuid.UUID, list[Subscriber]] = field(default_factory=dict)
+    _admins: set[Subscriber] = field(default_factory=set)
     _pending: list[int] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _task: asyncio.Task[None] | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        self._tasks = [asyncio.create_task(self._run()), asyncio.create_task(self._beat())]
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
         for sub in list(self.subscribers):
-            self._drop(sub)
+            self.unsubscribe(sub)
 
     def subscribe(self, profile: Profile) -> Subscriber:
-        sub = Subscriber(profile.id, profile.role == Role.ADMIN,
-                         asyncio.Queue(maxsize=self.queue_size))
+        sub = Subscriber(profile.id, profile.role == Role.ADMIN, self.max_pending)
         while len(theirs := self._by_person.get(sub.user_id, [])) >= self.max_per_person:
-            self._drop(theirs[0])  # their oldest; unsubscribing it shortens the list
+            self._drop(theirs[0], "over_cap")  # their oldest; dropping shortens the list
         self._by_person.setdefault(sub.user_id, []).append(sub)
+        if sub.is_admin:
+            self._admins.add(sub)
         self.subscribers.add(sub)
         metrics.SSE_SUBSCRIBERS.set(len(self.subscribers))
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
+        sub.close()
         self.subscribers.discard(sub)
+        self._admins.discard(sub)
         theirs = self._by_person.get(sub.user_id, [])
         if sub in theirs:
             theirs.remove(sub)
@@ -108,22 +171,29 @@ class Hub:
             self._by_person.pop(sub.user_id, None)
         metrics.SSE_SUBSCRIBERS.set(len(self.subscribers))
 
-    def dispatch(self, event: LiveEvent) -> None:
-        for sub in list(self.subscribers):
-            if sub.dropped or not sub.may_see(event):
-                continue
-            try:
-                sub.queue.put_nowait(event)
-            except asyncio.QueueFull:
-                self._drop(sub)
+    def audience_of(self, event: LiveEvent) -> list[Subscriber]:
+        """The open streams allowed to see an event: the operators' and its people's."""
+        subs = list(self._admins)
+        for person in event.audience:
+            subs += [s for s in self._by_person.get(person, ()) if not s.is_admin]
+        return subs
 
-    def _drop(self, sub: Subscriber) -> None:
+    def dispatch(self, event: LiveEvent) -> None:
+        for sub in self.audience_of(event):
+            if not sub.offer(event):
+                self._drop(sub, "slow")
+
+    def _drop(self, sub: Subscriber, reason: str) -> None:
         """End a stream: the client reconnects and catches up from the log."""
         sub.dropped = True
-        while not sub.queue.empty():
-            sub.queue.get_nowait()
-        sub.queue.put_nowait(None)
+        metrics.SSE_DROPPED.labels(reason).inc()
         self.unsubscribe(sub)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            for sub in list(self.subscribers):
+                sub.heartbeat()
 
     async def _run(self) -> None:
         """Listen, reconnecting after a database loss; fetch announced rows in batches."""
