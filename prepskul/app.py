@@ -22,6 +22,7 @@ from prepskul.api import (
     contract,
     errors,
     events,
+    families,
     money,
     notifications,
     ops,
@@ -89,7 +90,8 @@ def create_app(
     errors.install(app)
     contract.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
-    for router in (webhooks.router, ops.router, people.router, tutors.router, sessions.router,
+    for router in (webhooks.router, ops.router, people.router, families.router, tutors.router,
+                   sessions.router,
                    payments.router, money.router, recordings.router, after_lesson.router,
                    admin.router, admin_money.router, events.router, notifications.router):
         app.include_router(router)
