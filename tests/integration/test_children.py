@@ -119,3 +119,46 @@ async def test_only_parents_have_children(api, auth) -> None:  # type: ignore[no
     for who in ("student", "tutor"):
         response = await api.post("/api/children", json={"full_name": "X"}, headers=auth(who))
         assert (response.status_code, response.json()["code"]) == (403, "parents_only")
+
+
+async def test_a_parent_adds_two_children_books_for_both_and_accepts_a_move(
+    api, auth, book, paid_session, sandbox, worker, clock, rt
+) -> None:  # type: ignore[no-untyped-def]
+    """Done when of issue 17, through the API: two children added (no SQL), the second's
+    lesson quoted and charged with the sibling discount, a tutor's proposed move accepted
+    by the parent, and the Meet event moved; the parent is told of each child's lessons."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    first = await add(api, auth("parent"), full_name="Bibi")
+    second = await add(api, auth("parent"), full_name="Céline", level="lower_secondary")
+    tomorrow = (clock.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    paid = await paid_session("parent", student_id=first["id"], starts_at=tomorrow.isoformat())
+    assert paid["price_xaf"] == 5000
+    later = tomorrow + timedelta(hours=2)
+    quote = (await api.get(f"/api/tutors/{paid['tutor_id']}/quote", headers=auth("parent"),
+                           params={"student_id": second["id"],
+                                   "starts_at": later.isoformat()})).json()
+    assert (quote["price_xaf"], quote["sibling_discount_xaf"]) == (4250, 750)
+    charged = await book("parent", student_id=second["id"], starts_at=later.isoformat())
+    assert charged["price_xaf"] == 4250
+
+    new_start = tomorrow + timedelta(days=2)
+    proposed = await api.post(f"/api/sessions/{paid['id']}/proposals", headers=auth("tutor"),
+                              json={"starts_at": new_start.isoformat()})
+    assert proposed.status_code == 201, proposed.text
+    accepted = await api.post(
+        f"/api/sessions/{paid['id']}/proposals/{proposed.json()['id']}/accept",
+        headers=auth("parent"))
+    assert accepted.status_code == 200, accepted.text
+    await worker.drain()
+    [event] = sandbox.calendar.events.values()
+    local = new_start.astimezone(ZoneInfo("Africa/Douala")).replace(tzinfo=None)
+    assert event["start"]["dateTime"] == local.isoformat(timespec="seconds")
+    assert datetime.fromisoformat(accepted.json()["starts_at"]) == new_start
+    # The parent of a child without an account is told, for each child.
+    kinds = (await api.get("/api/notifications", headers=auth("parent"))).json()
+    items = kinds["items"] if isinstance(kinds, dict) else kinds
+    told = {(n["session_id"], n["kind"]) for n in items}
+    assert {(paid["id"], "paid"), (paid["id"], "rescheduled"),
+            (charged["id"], "booked")} <= told
