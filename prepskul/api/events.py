@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -91,7 +92,7 @@ class LiveStreams:
 
 
 async def _admit(scope: Scope, rt: Runtime, hub: live.Hub,
-                 verifier: TokenVerifier) -> tuple[live.Subscriber, bytes, set[int]] | None:
+                 verifier: TokenVerifier) -> tuple[live.Subscriber, bytes] | None:
     """The caller's stream, opened, if they are who they say (else None or an error: the
     route then answers, as for any request)."""
     headers = dict(scope["headers"])
@@ -126,51 +127,43 @@ class KeepServerSend:
 
 
 async def _open(hub: live.Hub, rt: Runtime, user: Profile,
-                after_id: int | None) -> tuple[live.Subscriber, bytes, set[int]]:
+                after_id: int | None) -> tuple[live.Subscriber, bytes]:
     """Subscribe, then replay what the client missed since its `Last-Event-ID` (a reset
     first, if the log no longer reaches back that far: the client refetches). Subscribed
-    before the replay, so nothing falls in between; the ids replayed, so that an event also
-    arriving live is not sent twice. The profile is not kept: a stream holds two fields."""
+    before the replay, so nothing falls in between; an event replayed is not sent again
+    live. The profile is not kept: a stream holds two of its fields."""
     sub = hub.subscribe(user)
     if after_id is None:
-        return sub, b"", set()
+        return sub, b""
     try:
         oldest = await live.oldest_kept(rt)
         missed = await live.replay(rt, user, after_id)
     except BaseException:
         hub.unsubscribe(sub)
         raise
+    sub.skip = frozenset(e.id for e in missed)
     reset = RESET if oldest is not None and oldest > after_id + 1 else b""
-    return sub, reset + b"".join(e.frame for e in missed), {e.id for e in missed}
+    return sub, reset + b"".join(e.frame for e in missed)
 
 
-async def _stream(hub: live.Hub, sub: live.Subscriber, missed: bytes, skip: set[int],
-                  scope: Scope, receive: Receive, send: Send) -> None:
+async def _stream(hub: live.Hub, sub: live.Subscriber, missed: bytes, scope: Scope,
+                  receive: Receive, send: Send) -> None:
     """Write the stream until the client goes or the hub drops it. The head goes through
     every middleware (they add headers); the body straight to the server."""
-    direct = scope.get(SERVER_SEND, send)
+    direct: Send = scope.get(SERVER_SEND, send)
     gone = asyncio.ensure_future(_disconnected(receive))
     gone.add_done_callback(lambda _: sub.close())
 
-    async def write(body: bytes, more: bool = True) -> None:
-        """Each write begins with the server's clock, the moment it leaves."""
-        sub.writing = asyncio.current_task()  # a write that waits: a backed-up socket
-        try:
-            await direct({"type": "http.response.body", "more_body": more,
-                          "body": b":t %.6f\n%s" % (time.time(), body) if more else b""})
-        finally:
-            sub.writing = None
+    def sink(body: bytes) -> Awaitable[None]:
+        """A write, beginning with the server's clock at the moment it leaves."""
+        return direct({"type": "http.response.body", "more_body": True,
+                       "body": b":t %.6f\n%s" % (time.time(), body)})
 
     try:
         await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
-        await write(missed or b"\n")  # the head goes out now, not with the first event
-        while (batch := await sub.next_batch()) is not None:
-            if len(batch) == 1 and not skip:
-                await write(batch[0].frame)
-            else:
-                await write(b"".join(e.frame for e in batch if e.id not in skip) or b"\n")
+        await sub.serve(sink, missed or b"\n")  # the head goes out now, not with an event
         if not gone.done():  # dropped: end the answer; the client reconnects
-            await write(b"", more=False)
+            await direct({"type": "http.response.body", "body": b""})
     except OSError:
         pass  # the client went away mid-write
     finally:

@@ -3,8 +3,11 @@ subscriber), the committed `change_events` rows it announces fetched by id, and 
 handed to the subscribers allowed to see it.
 
 Fan-out is one pass of the hub's task over the event's audience (the people named, plus the
-operators): each subscriber's event is appended to its pending list and its stream woken if
-idle. No queue, no task per event: a stream woken once writes everything pending in one send.
+operators), writing the event's frame (encoded once) to each idle stream's socket at once;
+a stream busy writing finds the event in its pending list and writes everything pending in
+one send. No queue, no task woken per event: at thousands of streams, a wake-up and a future
+per delivery cost more than the write, and the futures, living until the next event, fed
+the garbage collector's full passes.
 
 A client too slow to keep up is dropped rather than allowed to hold memory: when its socket
 is backed up (the kernel's buffers and the server's 64 KiB write buffer full, a write
@@ -20,6 +23,7 @@ import contextlib
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -67,29 +71,72 @@ def sse_frame(data: str, *, event: str, id: int | None = None) -> bytes:
     return f"{head}event: {event}\ndata: {data}\n\n".encode()
 
 
+Sink = Callable[[bytes], Awaitable[None]]
+
+
+class _Rest:
+    """The rest of a write begun outside its stream's task that had to wait (its socket
+    backed up): awaited by the stream's task, it passes up what the write waits on."""
+
+    __slots__ = ("coro", "waiting_on")
+
+    def __init__(self, coro: Generator[Any, Any, None], waiting_on: Any) -> None:
+        self.coro, self.waiting_on = coro, waiting_on
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coro, waiting_on = self.coro, self.waiting_on
+        while True:
+            try:
+                value = yield waiting_on
+            except BaseException as exc:  # cancelled while waiting: into the write
+                try:
+                    waiting_on = coro.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting_on = coro.send(value)
+                except StopIteration:
+                    return
+
+
 @dataclass(eq=False)
 class Subscriber:
-    """One open stream: the events waiting to be written to it, and its writer's wake-up."""
+    """One open stream. While its task is idle, the hub writes an event to it at once (the
+    write rarely has to wait: a socket with room takes it whole); otherwise the event waits
+    in `pending` for the stream's task, which writes all that is pending in one go."""
 
     user_id: uuid.UUID
     is_admin: bool
     max_pending: int = MAX_PENDING
     pending: list[LiveEvent] = field(default_factory=list)
+    skip: frozenset[int] = frozenset()  # ids already sent in the replay
     dropped: bool = False  # ended by the hub: too slow, or beyond its person's cap
     closed: bool = False  # ended: dropped, or the client went away
     ping: bool = False
-    writing: asyncio.Task[Any] | None = None  # the writer's task, while a write is under way
+    _sink: Sink | None = None  # set while the stream's task is idle: the hub may write
+    _rest: _Rest | None = None
+    _writing: bool = False
     _waiter: asyncio.Future[None] | None = None
 
     def may_see(self, event: LiveEvent) -> bool:
         return self.is_admin or self.user_id in event.audience
 
+    @property
+    def backed_up(self) -> bool:
+        """A write is waiting for room on the socket."""
+        return self._writing or self._rest is not None
+
     def offer(self, event: LiveEvent) -> bool:
-        """Queue an event for this stream; False if its socket is backed up (a write under
-        way, which here means stuck on a full socket) with `max_pending` events waiting.
-        A burst to a stream whose writer has not had its turn yet is not held against it:
-        the events are shared, a pending one costs a reference."""
-        if len(self.pending) >= self.max_pending and self.writing is not None:
+        """Write or queue an event for this stream; False if its socket is backed up with
+        `max_pending` events waiting. A burst to a stream whose task has not had its turn
+        yet is not held against it: the events are shared, a pending one is a reference."""
+        if event.id in self.skip:
+            return True
+        if self._sink is not None and self._rest is None and not self.closed:
+            self._write_now(self._sink, event.frame)
+            return True
+        if len(self.pending) >= self.max_pending and self.backed_up:
             return False
         self.pending.append(event)
         self._wake()
@@ -101,22 +148,58 @@ class Subscriber:
         self._wake()
 
     def heartbeat(self) -> None:
-        self.ping = True
+        if self._sink is not None and self._rest is None and not self.closed:
+            self._write_now(self._sink, b"\n")
+        else:
+            self.ping = True
+            self._wake()
+
+    async def serve(self, sink: Sink, first: bytes) -> None:
+        """Write `first`, then every event offered, until the stream ends."""
+        await self._write(sink(first))
+        while not self.closed:
+            if not (self.pending or self.ping or self._rest):
+                self._sink = sink  # idle: the hub writes directly
+                await self._sleep()
+                self._sink = None
+            if self._rest is not None:
+                await self._write(self._rest)
+                self._rest = None
+            if self.closed:
+                return
+            batch, self.pending, ping, self.ping = self.pending, [], self.ping, False
+            if batch or ping:
+                await self._write(sink(b"".join(e.frame for e in batch) or b"\n"))
+
+    def _write_now(self, sink: Sink, body: bytes) -> None:
+        write = sink(body).__await__()
+        try:
+            waiting_on = write.send(None)
+        except StopIteration:
+            return  # written
+        except OSError:
+            self.close()  # the client is gone
+            return
+        except Exception:  # one stream's failure never stops the fan-out to the others
+            log.exception("live stream: a write failed; the stream ends")
+            self.close()
+            return
+        self._rest = _Rest(write, waiting_on)  # the stream's task finishes it
         self._wake()
 
-    async def next_batch(self) -> list[LiveEvent] | None:
-        """Everything pending (possibly nothing, for a heartbeat), once there is something
-        to write; None once the stream has ended."""
-        while not (self.pending or self.ping or self.closed):
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        if self.closed:
-            return None
-        batch, self.pending, self.ping = self.pending, [], False
-        return batch
+    async def _write(self, write: Awaitable[None]) -> None:
+        self._writing = True
+        try:
+            await write
+        finally:
+            self._writing = False
+
+    async def _sleep(self) -> None:
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
