@@ -27,6 +27,7 @@ from prepskul.api import (
     ops,
     payments,
     people,
+    plans,
     recordings,
     sessions,
     tutors,
@@ -90,8 +91,9 @@ def create_app(
     contract.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
     for router in (webhooks.router, ops.router, people.router, tutors.router, sessions.router,
-                   payments.router, money.router, recordings.router, after_lesson.router,
-                   admin.router, admin_money.router, events.router, notifications.router):
+                   payments.router, plans.router, money.router, recordings.router,
+                   after_lesson.router, admin.router, admin_money.router, events.router,
+                   notifications.router):
         app.include_router(router)
     if mount_fakes if mount_fakes is not None else rt.settings.is_sandbox:
         # Imported here: a production process never loads the fakes.
