@@ -42,7 +42,7 @@ from prepskul.jobs.registry import build_worker
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
 from prepskul.services.inbox_writer import InboxWriter
 from prepskul.services.live import Hub
-from prepskul.web import money_pages, pages, tutor_pages
+from prepskul.web import money_pages, pages, plan_pages, tutor_pages
 
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
@@ -104,6 +104,7 @@ def create_app(
         app.include_router(sandbox.router)
     app.include_router(tutor_pages.router)
     app.include_router(money_pages.router)
+    app.include_router(plan_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -213,7 +213,6 @@ async def pay_invoice(invoice_id: uuid.UUID, body: PaymentIn, db: DB, rt: Runtim
 
 
 @router.get("/api/admin/invoices", response_model=list[InvoiceOut])
-async def overdue_invoices(db: DB, _: Admin,
-                           status: Literal["overdue"] = "overdue") -> list[InvoiceOut]:
+async def overdue_invoices(db: DB, _: Admin) -> list[InvoiceOut]:
     """Invoices past their due date, oldest first."""
     return await invoices_out(db, await plan_billing.overdue(db))

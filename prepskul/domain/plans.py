@@ -194,11 +194,20 @@ def check_slots(slots: list[WeeklySlot]) -> tuple[WeeklySlot, ...]:
     return ordered
 
 
+MAX_START_AHEAD = timedelta(days=365)
+MAX_LENGTH = timedelta(days=3 * 366)
+
+
 def check_dates(start: date, end: date | None, today: date) -> None:
     if start < today:
         raise InvalidInput("start_in_past", "A plan starts today or later.")
+    if start > today + MAX_START_AHEAD:
+        raise InvalidInput("start_too_far", "A plan starts within a year.")
     if end is not None and end < start:
         raise InvalidInput("end_before_start", "A plan's end date comes after its start.")
+    if end is not None and end > start + MAX_LENGTH:
+        raise InvalidInput("plan_too_long", "A plan lasts at most three years; propose "
+                           "another after it.")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from prepskul.domain.lifecycle import HOLDS_SLOT
 from prepskul.domain.people import Role, local_time_text
 from prepskul.domain.plans import (
     LIVE,
+    MAX_LENGTH,
     RESERVING,
     Discounts,
     Lesson,
@@ -388,6 +389,9 @@ async def end(db: AsyncSession, rt: Runtime, actor: Profile, plan_id: uuid.UUID,
     today = tutor_today(plan, now)
     if ends_on is not None and ends_on < today:
         raise InvalidInput("end_in_past", "A plan ends today or later.")
+    if ends_on is not None and (ends_on > today + MAX_LENGTH
+                                or (plan.end_date is not None and ends_on > plan.end_date)):
+        raise InvalidInput("end_after_plan", "A plan can end sooner, not later.")
     if ends_on is None or ends_on == today or plan.status is PlanStatus.PROPOSED:
         _move(plan, PlanEvent.END)
         await release(db, plan)

@@ -154,3 +154,104 @@ async def test_a_parent_pays_a_monthly_plan_and_an_unpaid_invoice_pauses_it(
     # The first period's lessons (held by now) are untouched: nothing cancelled or added.
     after = await plan_sessions(api, auth)
     assert len(after) == 8 and not {s["status"] for s in after} & {"cancelled", "expired"}
+
+
+async def plan_count(rt: Any) -> int:
+    from prepskul.db.models import Plan
+
+    async with rt.sessions() as db:
+        return int(await db.scalar(select(func.count()).select_from(Plan)) or 0)
+
+
+async def test_bad_proposals_are_refused_clearly_and_change_nothing(
+    api, auth, clock, rt, book,
+) -> None:  # type: ignore[no-untyped-def]
+    start = next_monday(clock.now())
+    cases = [
+        ({"slots": [{"weekday": 1, "start": "17:00", "minutes": 60},
+                    {"weekday": 1, "start": "17:30", "minutes": 60}]}, 422, "overlapping_slots"),
+        ({"slots": [{"weekday": 1, "start": "17:00", "minutes": 60},
+                    {"weekday": 3, "start": "17:00", "minutes": 90}]}, 422, "mixed_lengths"),
+        ({"slots": [{"weekday": 1, "start": "25:00", "minutes": 60}]}, 422, None),
+        ({"frequency": "daily"}, 422, None),
+        ({"subject": "Chemistry"}, 422, "subject_not_taught"),
+        ({"starts_on": (start - timedelta(days=30)).isoformat()}, 422, "start_in_past"),
+        ({"starts_on": "9999-12-01"}, 422, "start_too_far"),
+        ({"ends_on": "9999-12-31"}, 422, "plan_too_long"),
+        ({"student_id": str(demo_user("student").id)}, 403, "not_your_child"),
+        ({"tutor_id": "00000000-0000-4000-8000-000000000999"}, 404, None),
+    ]
+    for extra, status, code in cases:
+        refused = await propose(api, auth, clock, expect=status, **extra)
+        assert code is None or refused["code"] == code, (extra, refused)
+        assert refused["message"]
+    assert await plan_count(rt) == 0
+
+
+async def test_a_conflict_is_found_at_proposal_time_and_names_the_lesson(
+    api, auth, clock, rt,
+) -> None:  # type: ignore[no-untyped-def]
+    start = next_monday(clock.now())
+    tuesday = datetime.combine(start + timedelta(days=8), datetime.min.time(), DOUALA
+                               ).replace(hour=17)
+    booked = await api.post("/api/sessions", headers=auth("student"), json={
+        "tutor_id": str(demo_user("tutor").id), "subject": "Mathematics",
+        "starts_at": tuesday.isoformat(), "minutes": 60})
+    assert booked.status_code == 201
+    refused = await propose(api, auth, clock, expect=409)
+    assert refused["code"] == "slot_taken" and tuesday.strftime("%Y-%m-%d 17:00") in \
+        refused["message"]
+    assert await plan_count(rt) == 0
+
+
+async def test_only_the_right_people_move_a_plan_and_illegal_moves_are_refused(
+    api, auth, clock, rt,
+) -> None:  # type: ignore[no-untyped-def]
+    plan = await propose(api, auth, clock)
+    assert (await act(api, auth, plan, "approve", "parent", expect=403))["code"] == "tutor_only"
+    assert (await act(api, auth, plan, "approve", "tutor2", expect=404))["code"] == \
+        "plan_not_found"
+    assert (await act(api, auth, plan, "pause", "parent", expect=409))["code"] == \
+        "illegal_plan_transition"
+    assert (await act(api, auth, plan, "decline", "tutor", expect=422, reason=" "))["code"] \
+        == "reason_required"
+    plan = await act(api, auth, plan, "approve", "tutor")
+    again = await act(api, auth, plan, "approve", "tutor", expect=409)
+    assert again["code"] == "illegal_plan_transition"
+    invoice = plan["invoices"][0]
+    assert (await pay_invoice(api, auth, invoice, who="student", expect=404))["code"] == \
+        "invoice_not_found"
+    assert (await pay_invoice(api, auth, invoice, expect=422, method="direct",
+                              phone="123"))["code"] == "invalid_phone"
+    assert (await read(api, auth, plan))["invoices"][0]["payment"] is None
+
+
+async def test_pause_resume_and_new_times_from_the_next_period(
+    api, auth, clock, rt, checkout, worker,
+) -> None:  # type: ignore[no-untyped-def]
+    plan = await propose(api, auth, clock)
+    plan = await act(api, auth, plan, "approve", "tutor")
+    await checkout(await pay_invoice(api, auth, plan["invoices"][0]))
+    await worker.drain()
+    plan = await act(api, auth, plan, "pause", "parent")
+    assert plan["status"] == "paused" and await reserved(rt) == 0
+    assert len(await plan_sessions(api, auth)) == 8  # paid lessons stay booked
+    plan = await act(api, auth, plan, "resume", "parent")
+    assert plan["status"] == "active" and await reserved(rt) > 0
+    response = await api.put(f"/api/plans/{plan['id']}/slots", headers=auth("parent"), json={
+        "slots": [{"weekday": 0, "start": "16:00", "minutes": 60},
+                  {"weekday": 2, "start": "16:00", "minutes": 60}]})
+    assert response.status_code == 200, response.text
+    changed = response.json()
+    assert changed["next_slots_from"] == 1 and changed["slots"] == plan["slots"]
+    second_period = date.fromisoformat(plan["start_date"]) + timedelta(days=28)
+    clock.set(datetime.combine(second_period - timedelta(days=6), datetime.min.time(),
+                               DOUALA))
+    await worker.drain()
+    second = (await read(api, auth, plan))["invoices"][1]
+    local = {datetime.fromisoformat(s).astimezone(DOUALA).strftime("%a %H:%M")
+             for s, _ in second["lessons"]}
+    assert local == {"Mon 16:00", "Wed 16:00"}
+    ended = await act(api, auth, plan, "end", "parent")
+    assert ended["status"] == "ended" and await reserved(rt) == 0
+    assert ended["invoices"][1]["status"] == "void"

@@ -102,6 +102,10 @@ def test_dates_must_run_forward_from_today() -> None:
         check_dates(date(2026, 2, 28), None, date(2026, 3, 1))
     with pytest.raises(InvalidInput):
         check_dates(date(2026, 3, 2), date(2026, 3, 1), date(2026, 3, 1))
+    with pytest.raises(InvalidInput):
+        check_dates(date(9999, 12, 1), None, date(2026, 3, 1))
+    with pytest.raises(InvalidInput):
+        check_dates(date(2026, 3, 2), date(9999, 12, 31), date(2026, 3, 1))
 
 
 @pytest.mark.parametrize(("freq", "lessons_per_period"), [
