@@ -104,7 +104,8 @@ def tutor_today(plan: Plan, now: datetime) -> date:
 def plans_visible_to(person: Profile) -> ColumnElement[bool]:
     if person.role == Role.ADMIN:
         return true()
-    children = select(ParentLink.student_id).where(ParentLink.parent_id == person.id)
+    children = select(ParentLink.student_id).where(ParentLink.parent_id == person.id,
+                                                   ParentLink.active())
     return or_(Plan.tutor_id == person.id, Plan.student_id == person.id,
                Plan.payer_id == person.id, Plan.student_id.in_(children))
 

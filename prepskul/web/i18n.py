@@ -229,6 +229,34 @@ TEXT: dict[str, dict[str, str]] = {
     "to_the_tutor": {"en": "to the tutor", "fr": "pour le tuteur"},
     "kept": {"en": "kept by PrepSkul", "fr": "gardés par PrepSkul"},
     "confirm_cancel": {"en": "Yes, cancel", "fr": "Oui, annuler"},
+    # Families: a parent's children, invitation codes, the sibling discount.
+    "my_children": {"en": "My children", "fr": "Mes enfants"},
+    "add_child": {"en": "Add a child", "fr": "Ajouter un enfant"},
+    "child_name": {"en": "Name", "fr": "Nom"},
+    "school": {"en": "School", "fr": "École"},
+    "child_language": {"en": "Language", "fr": "Langue"},
+    "edit": {"en": "Edit", "fr": "Modifier"},
+    "own_account": {"en": "has their own account", "fr": "a son propre compte"},
+    "unlink": {"en": "Unlink", "fr": "Retirer"},
+    "unlink_keeps": {"en": "(their sessions and notes stay)",
+                     "fr": "(ses séances et notes restent)"},
+    "make_code": {"en": "Invitation code for their own account",
+                  "fr": "Code d'invitation pour son propre compte"},
+    "code_for_child": {"en": "Give this code to your child", "fr": "Donnez ce code à votre enfant"},
+    "code_valid_until": {"en": "valid once, until", "fr": "valable une fois, jusqu'au"},
+    "link_account": {"en": "Link a child's own account", "fr": "Lier le compte d'un enfant"},
+    "link_account_hint": {"en": "Your child signs in with their own account and enters the "
+                                "code on their page “Parent's code”.",
+                          "fr": "Votre enfant se connecte avec son propre compte et saisit le "
+                                "code sur sa page « Code parent »."},
+    "parent_code": {"en": "Parent's code", "fr": "Code parent"},
+    "parent_code_hint": {"en": "Enter the code your parent gave you: they will book and pay "
+                               "your lessons, and you will see them here.",
+                         "fr": "Saisissez le code donné par votre parent : il réservera et "
+                               "paiera vos séances, et vous les verrez ici."},
+    "code": {"en": "Code", "fr": "Code"},
+    "accept_code": {"en": "Link my account", "fr": "Lier mon compte"},
+    "sibling_discount": {"en": "sibling discount", "fr": "réduction fratrie"},
 }
 
 STATUS: dict[str, dict[str, str]] = {

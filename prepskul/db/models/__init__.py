@@ -19,7 +19,7 @@ from prepskul.db.models.moves import MoveProposal
 from prepskul.db.models.notifications import Notification
 from prepskul.db.models.outcomes import LessonOutcome, LessonReport, SessionJoin
 from prepskul.db.models.payments import Payment
-from prepskul.db.models.people import ParentLink, Profile
+from prepskul.db.models.people import Invitation, ParentLink, Profile
 from prepskul.db.models.plans import Invoice, Plan
 from prepskul.db.models.recordings import ActionItem, Recording
 from prepskul.db.models.registrations import FathomWebhook
@@ -33,6 +33,7 @@ __all__ = [
     "ChangeEvent",
     "Earning",
     "FathomWebhook",
+    "Invitation",
     "Invoice",
     "Job",
     "LedgerAccount",

@@ -7,8 +7,8 @@ its lessons as sessions carrying `plan_id` and `invoice_id` (unique per invoice 
 so a second confirmation can never book a lesson twice). A payment is for a session or for
 an invoice, one open attempt per each.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-27 23:26:56.578296
 """
 from __future__ import annotations
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0012'
-down_revision: str | None = '0011'
+revision: str = '0013'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
