@@ -22,11 +22,13 @@ from prepskul.api import (
     contract,
     errors,
     events,
+    families,
     money,
     notifications,
     ops,
     payments,
     people,
+    plans,
     recordings,
     sessions,
     tutors,
@@ -41,7 +43,7 @@ from prepskul.jobs.registry import build_worker
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
 from prepskul.services.inbox_writer import InboxWriter
 from prepskul.services.live import Hub
-from prepskul.web import money_pages, pages, tutor_pages
+from prepskul.web import family_pages, money_pages, pages, plan_pages, tutor_pages
 
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
@@ -92,9 +94,10 @@ def create_app(
     errors.install(app)
     contract.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
-    for router in (webhooks.router, ops.router, people.router, tutors.router, sessions.router,
-                   payments.router, money.router, recordings.router, after_lesson.router,
-                   admin.router, admin_money.router, events.router, notifications.router):
+    for router in (webhooks.router, ops.router, people.router, families.router, tutors.router,
+                   sessions.router, payments.router, plans.router, money.router,
+                   recordings.router, after_lesson.router, admin.router, admin_money.router,
+                   events.router, notifications.router):
         app.include_router(router)
     if mount_fakes if mount_fakes is not None else rt.settings.is_sandbox:
         # Imported here: a production process never loads the fakes.
@@ -104,7 +107,9 @@ def create_app(
         mount(app, rt, SANDBOX_PREFIX)
         app.include_router(sandbox.router)
     app.include_router(tutor_pages.router)
+    app.include_router(family_pages.router)
     app.include_router(money_pages.router)
+    app.include_router(plan_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
 
