@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Invitation, ParentLink, Profile, TutoringSession
-from prepskul.domain.errors import Conflict, NotAllowed, NotFound
+from prepskul.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from prepskul.domain.families import (
     CodeState,
     check_usable,
@@ -99,7 +99,9 @@ async def edit_child(db: AsyncSession, parent: Profile, child_id: uuid.UUID,
         child.school = school_name(changes["school"])
     if "level" in changes:
         child.level = changes["level"]
-    if changes.get("language") is not None:
+    if "language" in changes:
+        if changes["language"] is None:
+            raise InvalidInput("value_required", "language cannot be empty.")
         child.language = changes["language"]
     return child
 
