@@ -25,13 +25,17 @@ class InsufficientFunds(Conflict):
 
 
 async def account_id(db: AsyncSession, account: Account) -> int:
-    """The account's row, created on first use."""
-    await db.execute(
+    """The account's row, created on first use (one round trip); one that exists is read
+    in a statement of its own (the insert's snapshot may predate a concurrent creator)."""
+    made = await db.scalar(
         insert(LedgerAccount).values(
             kind=account.kind, owner_id=account.owner,
             may_go_negative=account.kind in MAY_GO_NEGATIVE, balance_xaf=0,
         ).on_conflict_do_nothing(constraint="uq_ledger_accounts_kind_owner")
+        .returning(LedgerAccount.id)
     )
+    if made is not None:
+        return int(made)
     found = await db.scalar(select(LedgerAccount.id).where(
         LedgerAccount.kind == account.kind,
         LedgerAccount.owner_id.is_(None) if account.owner is None

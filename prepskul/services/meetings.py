@@ -94,8 +94,8 @@ async def _settle(
     session.recording_state = RecordingState.AWAITING  # Fathom will join this link
     if session.status == Status.PAID:
         apply(session, Event.MEETING_CREATED)
-    await feed.record_change(db, session, "meet.ready")
-    await notifications.notify_people(db, rt, session, "meet_ready")
+    concerned = await feed.record_change(db, session, "meet.ready")
+    await notifications.notify_people(db, rt, session, "meet_ready", to=concerned)
 
 
 async def mark_meet_failed(rt: Runtime, session_id: uuid.UUID, reason: str) -> None:

@@ -209,8 +209,8 @@ async def _confirm(
     await store.enqueue(db, JobKind.CREATE_MEETING, {
         "session_id": str(session.id), "paid_at": (learned_at or now).isoformat()},
         now=now, dedupe_key=f"create_meeting:{session.id}")
-    await feed.record_change(db, session, "session.paid", trans_id=trans_id)
-    await notifications.notify_people(db, rt, session, "paid")
+    concerned = await feed.record_change(db, session, "session.paid", trans_id=trans_id)
+    await notifications.notify_people(db, rt, session, "paid", to=concerned)
 
 
 async def _book_late(db: AsyncSession, rt: Runtime, session: TutoringSession) -> bool:
