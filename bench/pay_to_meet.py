@@ -8,7 +8,12 @@ counted (it is in `from_click_p50_ms`, for the record).
 
 Everything shares the machine's cores: `serve` (with the fake providers inside it), the
 worker, Postgres and this client. The CPU each spends per paid session is recorded, since it
-is what sets the rate one machine can hold."""
+is what sets the rate one machine can hold.
+
+Each rate runs twice, back to back: first against the floor (`bench.pay_to_meet_floor`:
+the same provider calls and durable writes with bare asyncpg and httpx, no ORM, no queue),
+then against `prepskul worker`; `worker_cpu_vs_floor` is the worker's CPU per paid session
+over the floor's. `BENCH_PAY_RATES=10,30` runs only those rows."""
 
 from __future__ import annotations
 
