@@ -22,11 +22,13 @@ from prepskul.api import (
     contract,
     errors,
     events,
+    families,
     money,
     notifications,
     ops,
     payments,
     people,
+    plans,
     recordings,
     sessions,
     tutors,
@@ -41,15 +43,18 @@ from prepskul.jobs.registry import build_worker
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
 from prepskul.services.inbox_writer import InboxWriter
 from prepskul.services.live import Hub
-from prepskul.web import money_pages, pages, tutor_pages
+from prepskul.web import family_pages, money_pages, pages, plan_pages, tutor_pages
 
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def create_app(
-    rt: Runtime, *, run_worker: bool = False, mount_fakes: bool | None = None
+    rt: Runtime, *, run_worker: bool = False, mount_fakes: bool | None = None,
+    webhook_fast_path: bool = True,
 ) -> FastAPI:
-    """`run_worker` runs the job worker inside this process (the demo does)."""
+    """`run_worker` runs the job worker inside this process (the demo does).
+    `webhook_fast_path=False` leaves the two webhooks to their FastAPI routes (the
+    benchmark's `routed` stack prices the fast path with it)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,9 +94,10 @@ def create_app(
     errors.install(app)
     contract.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
-    for router in (webhooks.router, ops.router, people.router, tutors.router, sessions.router,
-                   payments.router, money.router, recordings.router, after_lesson.router,
-                   admin.router, admin_money.router, events.router, notifications.router):
+    for router in (webhooks.router, ops.router, people.router, families.router, tutors.router,
+                   sessions.router, payments.router, plans.router, money.router,
+                   recordings.router, after_lesson.router, admin.router, admin_money.router,
+                   events.router, notifications.router):
         app.include_router(router)
     if mount_fakes if mount_fakes is not None else rt.settings.is_sandbox:
         # Imported here: a production process never loads the fakes.
@@ -101,7 +107,9 @@ def create_app(
         mount(app, rt, SANDBOX_PREFIX)
         app.include_router(sandbox.router)
     app.include_router(tutor_pages.router)
+    app.include_router(family_pages.router)
     app.include_router(money_pages.router)
+    app.include_router(plan_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
 
@@ -113,6 +121,11 @@ def create_app(
     async def refused(_: object, exc: pages.PageRefused) -> RedirectResponse:
         return pages.back(exc.url, exc.notice)
 
+    # Innermost: an admitted caller's live stream skips only the routing (api/events.py);
+    # a webhook, taken by its fast path just outside, never passes here.
+    app.add_middleware(events.LiveStreams)
+    if webhook_fast_path:  # innermost: inside the body limit, request id and headers
+        app.add_middleware(webhooks.WebhookFastPath)
     app.add_middleware(RefuseUnstorableText,
                        exempt=("/api/webhooks/", f"{SANDBOX_PREFIX}/", "/static/"))
     app.add_middleware(BodyLimit, default=rt.settings.max_api_body_bytes,
@@ -120,4 +133,5 @@ def create_app(
     app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc"),
                        https=rt.settings.public_base_url.startswith("https://"))
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(events.KeepServerSend)  # outermost: the server's own send, for streams
     return app
