@@ -13,12 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import contention, fanout, ingest, pay_to_meet, slots, startup
+from bench import contention, fanout, ingest, invoice_to_meet, pay_to_meet, slots, startup
 from bench.harness import database
 
 BENCHES = {
     "ingest": ingest.run, "pay_to_meet": pay_to_meet.run, "fanout": fanout.run,
-    "contention": contention.run, "slots": slots.run, "startup": startup.run,
+    "invoice_to_meet": invoice_to_meet.run, "contention": contention.run, "slots": slots.run,
+    "startup": startup.run,
 }
 
 
