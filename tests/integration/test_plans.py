@@ -258,3 +258,30 @@ async def test_pause_resume_and_new_times_from_the_next_period(
     ended = await act(api, auth, plan, "end", "parent")
     assert ended["status"] == "ended" and await reserved(rt) == 0
     assert ended["invoices"][1]["status"] == "void"
+
+
+async def test_credit_pays_part_of_an_invoice_and_every_franc_lands_on_a_lesson(
+    api, auth, clock, rt, checkout, worker,
+) -> None:  # type: ignore[no-untyped-def]
+    from prepskul.domain.ledger import OUTSIDE, transfer
+    from prepskul.services import ledger, money
+    from tests.integration.money_checks import assert_ledger_sound, balance
+
+    parent = demo_user("parent").id
+    async with rt.sessions.begin() as db:  # credit from an earlier refund
+        movement = transfer("test-credit", "collect", OUTSIDE, {money.credit(parent): 10_000})
+        assert movement is not None
+        await ledger.post(db, movement, now=clock.now(), session_id=None)
+    plan = await act(api, auth, await propose(api, auth, clock), "approve", "tutor")
+    invoice = plan["invoices"][0]
+    payment = await pay_invoice(api, auth, invoice)
+    assert payment["amount_xaf"] == invoice["total_xaf"] - 10_000
+    await checkout(payment)
+    await worker.drain()
+    sessions = await plan_sessions(api, auth)
+    assert len(sessions) == 8
+    for session in sessions:  # each lesson's money waits in its own clearing account
+        assert await balance(rt, "clearing", session["id"]) == invoice["lesson_price_xaf"]
+    assert await balance(rt, "clearing", invoice["id"]) == 0
+    assert await balance(rt, "credit", parent) == 0
+    await assert_ledger_sound(rt)
