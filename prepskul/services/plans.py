@@ -45,6 +45,7 @@ from prepskul.runtime import Runtime
 from prepskul.services import holds, money, notifications, throttle
 from prepskul.services.availability import availability_of, limits_for
 from prepskul.services.booking import booking_rate, trial_prices
+from prepskul.services.messages import plan_detail
 from prepskul.services.people import children_of, get_tutor
 
 
@@ -142,9 +143,9 @@ async def tell(db: AsyncSession, rt: Runtime, plan: Plan, kind: str, *,
         occasion=occasion, detail=lambda _person: detail)
 
 
-def describe(plan: Plan, person_zone: str, language: str, lessons_: list[Lesson]) -> str:
-    first = local_time_text(lessons_[0].starts_at, person_zone, language) if lessons_ else "—"
-    return f"{len(lessons_)} lessons from {first} ({person_zone})"
+def describe(person: Profile, lessons_: list[Lesson]) -> str:
+    return plan_detail("lessons", person.language, n=len(lessons_), zone=person.time_zone,
+                       when=lessons_[0].starts_at if lessons_ else None)
 
 
 # ---- free time --------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ async def propose(db: AsyncSession, rt: Runtime, payer: Profile, req: PlanReques
     await db.flush()
     await notifications.notify_about_plan(
         db, rt, [tutor.id], plan.id, "plan_proposed", plan.subject,
-        detail=lambda person: describe(plan, person.time_zone, person.language, found))
+        detail=lambda person: describe(person, found))
     return plan
 
 

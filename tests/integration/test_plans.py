@@ -129,6 +129,9 @@ async def test_a_parent_pays_a_monthly_plan_and_an_unpaid_invoice_pauses_it(
     reminders = [n for n in (await api.get("/api/notifications", headers=auth("parent"))).json()
                  if n["kind"] == "invoice_reminder"]
     assert len(reminders) == 3
+    # Paul Parent reads French: "36000 XAF pour 8 cours, échéance le …"
+    assert {r["title"] for r in reminders} == {"Facture bientôt due"}
+    assert "XAF pour 8 cours, échéance le" in reminders[0]["body"]
     assert (await read(api, auth, plan))["status"] == "active"
 
     # Past its due date and the grace, the plan pauses and its times are free again.
