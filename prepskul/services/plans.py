@@ -14,11 +14,11 @@ from sqlalchemy import ColumnElement, delete, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import ParentLink, Plan, Profile, TimeHold, TutoringSession
-from prepskul.domain.availability import Interval, check_available
+from prepskul.domain.availability import Interval, check_available, wall_to_utc
 from prepskul.domain.booking import check_subject, resolve_student
 from prepskul.domain.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from prepskul.domain.holds import HoldPurpose
-from prepskul.domain.lifecycle import HOLDS_SLOT
+from prepskul.domain.lifecycle import AWAITING_LESSON, HOLDS_SLOT
 from prepskul.domain.people import Role, local_time_text
 from prepskul.domain.plans import (
     LIVE,
@@ -42,7 +42,7 @@ from prepskul.domain.pricing import Kind, price_xaf
 from prepskul.domain.throttle import booking_refused
 from prepskul.domain.tutors import check_taking_bookings
 from prepskul.runtime import Runtime
-from prepskul.services import holds, money, notifications, throttle
+from prepskul.services import booking, holds, money, notifications, throttle
 from prepskul.services.availability import availability_of, limits_for
 from prepskul.services.booking import booking_rate, trial_prices
 from prepskul.services.messages import plan_detail
@@ -379,9 +379,10 @@ async def change_slots(db: AsyncSession, rt: Runtime, actor: Profile, plan_id: u
 
 async def end(db: AsyncSession, rt: Runtime, actor: Profile, plan_id: uuid.UUID,
               ends_on: date | None) -> Plan:
-    """End the plan after `ends_on` (default: now). Reserved times after it are released and
-    invoices for periods after it void; lessons already paid for stay booked (each may be
-    cancelled by the cancellation policy, like any session)."""
+    """End the plan after `ends_on` (default: now). Reserved times after it are released,
+    invoices for periods after it void, and lessons already paid for after it are cancelled
+    as if the one ending the plan cancelled each: the cancellation policy the plan recorded
+    decides what is refunded to credit and what the tutor keeps."""
     from prepskul.services import plan_billing
 
     plan = await plan_for(db, actor, plan_id, lock=True)
@@ -399,6 +400,7 @@ async def end(db: AsyncSession, rt: Runtime, actor: Profile, plan_id: uuid.UUID,
         await release(db, plan)
         await plan_billing.void_unpaid(db, rt, plan, only_open=False)
         plan.end_date = min(plan.end_date or today, today)
+        await _cancel_paid_after(db, rt, actor, plan, now)
     else:
         plan_transition(plan.status, PlanEvent.END)  # refused now if it could not end then
         plan.end_date = ends_on
@@ -407,9 +409,20 @@ async def end(db: AsyncSession, rt: Runtime, actor: Profile, plan_id: uuid.UUID,
                     default=None)
         await release(db, plan, from_=after or now)
         await plan_billing.void_after(db, rt, plan, ends_on)
+        await _cancel_paid_after(db, rt, actor, plan, wall_to_utc(
+            ends_on + timedelta(days=1), 0, ZoneInfo(plan.tutor_zone)))
     await tell(db, rt, plan, "plan_ended", occasion=str(now.timestamp()),
                detail=f"last day {plan.end_date.isoformat()}")
     return plan
+
+
+async def _cancel_paid_after(db: AsyncSession, rt: Runtime, actor: Profile, plan: Plan,
+                             boundary: datetime) -> None:
+    found = (await db.scalars(select(TutoringSession.id).where(
+        TutoringSession.plan_id == plan.id, TutoringSession.status.in_(AWAITING_LESSON),
+        TutoringSession.starts_at >= boundary).order_by(TutoringSession.starts_at))).all()
+    for session_id in found:
+        await booking.cancel(db, rt, actor, session_id, "plan ended")
 
 
 async def list_plans(db: AsyncSession, viewer: Profile, *, status: PlanStatus | None = None,

@@ -258,6 +258,14 @@ async def test_pause_resume_and_new_times_from_the_next_period(
     ended = await act(api, auth, plan, "end", "parent")
     assert ended["status"] == "ended" and await reserved(rt) == 0
     assert ended["invoices"][1]["status"] == "void"
+    # The two paid lessons still ahead are cancelled by the policy the plan recorded: the
+    # one 17 h ahead is a late cancellation (half back), the one 65 h ahead comes back whole.
+    cancelled = [s for s in await plan_sessions(api, auth) if s["status"] == "cancelled"]
+    assert len(cancelled) == 2
+    from tests.integration.money_checks import assert_ledger_sound, balance
+
+    assert await balance(rt, "credit", demo_user("parent").id) == 4500 // 2 + 4500
+    await assert_ledger_sound(rt)
 
 
 async def test_credit_pays_part_of_an_invoice_and_every_franc_lands_on_a_lesson(
