@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, delete, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prepskul.db.models import ParentLink, Plan, Profile, TimeHold, TutoringSession
+from prepskul.db.models import Invoice, ParentLink, Plan, Profile, TimeHold, TutoringSession
 from prepskul.domain.availability import Interval, check_available, wall_to_utc
 from prepskul.domain.booking import check_subject, resolve_student
 from prepskul.domain.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
@@ -25,6 +25,7 @@ from prepskul.domain.plans import (
     MAX_LENGTH,
     RESERVING,
     Discounts,
+    InvoiceStatus,
     Lesson,
     PlanEvent,
     PlanStatus,
@@ -194,16 +195,21 @@ async def check_free(db: AsyncSession, rt: Runtime, tutor: Profile, plan: Plan,
 
 async def reserve(db: AsyncSession, rt: Runtime, plan: Plan, *, strict: bool) -> bool:
     """Reserve the plan's lessons from now to the tutor's horizon, skipping those already
-    reserved or booked. `strict`: all or none (False when one is taken; nothing written);
-    otherwise each lesson on its own, a taken one left out (the horizon moved onto a slot
-    someone booked first)."""
+    reserved or booked, and those of a period whose invoice was void (a pause skips that
+    period: it is not invoiced again, so its times stay the tutor's). `strict`: all or none
+    (False when one is taken; nothing written); otherwise each lesson on its own, a taken
+    one left out (the horizon moved onto a slot someone booked first)."""
     tutor = await get_tutor(db, plan.tutor_id)
     limits = limits_for(rt, tutor)
     now = rt.clock.now()
     today = tutor_today(plan, now)
     until = today + timedelta(days=limits.horizon.days)
+    skipped = set((await db.scalars(select(Invoice.period_index).where(
+        Invoice.plan_id == plan.id, Invoice.status == InvoiceStatus.VOID))).all())
+    zone = ZoneInfo(plan.tutor_zone)
     wanted = [x for x in lessons_between(plan, today, until + timedelta(days=1))
-              if x.starts_at > now]
+              if x.starts_at > now and period_index_on(
+                  terms_of(plan), x.starts_at.astimezone(zone).date()) not in skipped]
     have = set((await db.scalars(select(TimeHold.starts_at).where(
         TimeHold.plan_id == plan.id, TimeHold.purpose == HoldPurpose.PLAN))).all())
     have |= set((await db.scalars(select(TutoringSession.starts_at).where(

@@ -293,3 +293,26 @@ async def test_credit_pays_part_of_an_invoice_and_every_franc_lands_on_a_lesson(
     assert await balance(rt, "clearing", invoice["id"]) == 0
     assert await balance(rt, "credit", parent) == 0
     await assert_ledger_sound(rt)
+
+
+async def test_a_period_void_by_a_pause_is_skipped_and_its_times_stay_free(
+    api, auth, clock, rt, checkout, worker,
+) -> None:  # type: ignore[no-untyped-def]
+    from prepskul.db.models import TimeHold
+
+    plan = await act(api, auth, await propose(api, auth, clock), "approve", "tutor")
+    await checkout(await pay_invoice(api, auth, plan["invoices"][0]))
+    await worker.drain()
+    second_period = date.fromisoformat(plan["start_date"]) + timedelta(days=28)
+    clock.set(datetime.combine(second_period - timedelta(days=7), datetime.min.time(),
+                               DOUALA) + timedelta(hours=9))
+    await worker.drain()
+    plan = await act(api, auth, plan, "pause", "parent")
+    assert plan["invoices"][1]["status"] == "void"
+    plan = await act(api, auth, plan, "resume", "parent")
+    async with rt.sessions() as db:
+        first_reserved = await db.scalar(select(func.min(TimeHold.starts_at)).where(
+            TimeHold.purpose == "plan"))
+    third_period = datetime.combine(second_period + timedelta(days=28), datetime.min.time(),
+                                    DOUALA)
+    assert first_reserved is not None and first_reserved >= third_period
