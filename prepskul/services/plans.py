@@ -165,6 +165,19 @@ async def _held_by_others(db: AsyncSession, plan: Plan, start: datetime, end: da
     return [(s, e) for s, e in rows.all()]
 
 
+async def future_lessons(db: AsyncSession, plan: Plan, first: date, after: date,
+                         not_before: datetime) -> list[Lesson]:
+    """The plan's lessons on dates [first, after) starting after `not_before`, less those
+    of a period whose invoice was void (a pause skips that period: it is not invoiced
+    again, so its times stay the tutor's)."""
+    skipped = set((await db.scalars(select(Invoice.period_index).where(
+        Invoice.plan_id == plan.id, Invoice.status == InvoiceStatus.VOID))).all())
+    zone = ZoneInfo(plan.tutor_zone)
+    return [x for x in lessons_between(plan, first, after)
+            if x.starts_at > not_before and period_index_on(
+                terms_of(plan), x.starts_at.astimezone(zone).date()) not in skipped]
+
+
 async def check_free(db: AsyncSession, rt: Runtime, tutor: Profile, plan: Plan,
                      first: date | None = None) -> list[Lesson]:
     """Every lesson of the plan from `first` (default: today) to the tutor's booking
@@ -175,8 +188,8 @@ async def check_free(db: AsyncSession, rt: Runtime, tutor: Profile, plan: Plan,
     now = rt.clock.now()
     today = tutor_today(plan, now)
     until = today + timedelta(days=av.limits.horizon.days)
-    found = [x for x in lessons_between(plan, max(first or today, today), until)
-             if x.starts_at >= now + av.limits.min_notice]
+    found = await future_lessons(db, plan, max(first or today, today), until,
+                                 now + av.limits.min_notice)
     if not found:
         raise InvalidInput("no_lessons", "These dates and times hold no lesson within the "
                            "tutor's booking horizon.")
@@ -195,8 +208,7 @@ async def check_free(db: AsyncSession, rt: Runtime, tutor: Profile, plan: Plan,
 
 async def reserve(db: AsyncSession, rt: Runtime, plan: Plan, *, strict: bool) -> bool:
     """Reserve the plan's lessons from now to the tutor's horizon, skipping those already
-    reserved or booked, and those of a period whose invoice was void (a pause skips that
-    period: it is not invoiced again, so its times stay the tutor's). `strict`: all or none
+    reserved or booked, and those of a skipped period (`future_lessons`). `strict`: all or none
     (False when one is taken; nothing written); otherwise each lesson on its own, a taken
     one left out (the horizon moved onto a slot someone booked first)."""
     tutor = await get_tutor(db, plan.tutor_id)
@@ -204,12 +216,7 @@ async def reserve(db: AsyncSession, rt: Runtime, plan: Plan, *, strict: bool) ->
     now = rt.clock.now()
     today = tutor_today(plan, now)
     until = today + timedelta(days=limits.horizon.days)
-    skipped = set((await db.scalars(select(Invoice.period_index).where(
-        Invoice.plan_id == plan.id, Invoice.status == InvoiceStatus.VOID))).all())
-    zone = ZoneInfo(plan.tutor_zone)
-    wanted = [x for x in lessons_between(plan, today, until + timedelta(days=1))
-              if x.starts_at > now and period_index_on(
-                  terms_of(plan), x.starts_at.astimezone(zone).date()) not in skipped]
+    wanted = await future_lessons(db, plan, today, until + timedelta(days=1), now)
     have = set((await db.scalars(select(TimeHold.starts_at).where(
         TimeHold.plan_id == plan.id, TimeHold.purpose == HoldPurpose.PLAN))).all())
     have |= set((await db.scalars(select(TutoringSession.starts_at).where(
