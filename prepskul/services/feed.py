@@ -6,6 +6,7 @@ commit: a rolled-back change is never published.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,13 +28,17 @@ def session_event_data(session: TutoringSession) -> dict[str, Any]:
 
 async def record_change(
     db: AsyncSession, session: TutoringSession, type_: str, **extra: Any
-) -> None:
+) -> list[uuid.UUID]:
+    """Record the change for everyone it concerns; returns who that is (so telling them
+    need not ask again)."""
     await db.flush()
+    concerned = await audience(db, session)
     db.add(
         ChangeEvent(
             type=type_,
             session_id=session.id,
-            audience=await audience(db, session),
+            audience=concerned,
             data={**session_event_data(session), **extra},
         )
     )
+    return concerned

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
@@ -314,6 +315,8 @@ class Hub:
                                      .order_by(ChangeEvent.id))).all()
         for row in rows:
             self.dispatch(LiveEvent.of(row))
+            # Since its transaction's start (`at`; the commit follows within milliseconds).
+            metrics.CHANGE_DELIVERY.observe(max(0.0, time.time() - row.at.timestamp()))
 
 
 async def replay(rt: Runtime, viewer: Profile, after: int, limit: int = 1000) -> list[LiveEvent]:

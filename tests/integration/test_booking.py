@@ -178,7 +178,10 @@ async def test_listing_sessions_costs_the_same_queries_for_one_or_several(
     statements: list[str] = []
 
     def count(*args: Any) -> None:
-        statements.append(args[2])
+        # The live hub shares the engine and reads change events whenever Postgres notifies
+        # it, at any moment: those reads are not the listing's.
+        if "change_events" not in args[2]:
+            statements.append(args[2])
 
     async def queries_to_list() -> int:
         statements.clear()
@@ -194,4 +197,4 @@ async def test_listing_sessions_costs_the_same_queries_for_one_or_several(
     one = await queries_to_list()
     for hours in (48, 72):  # three unpaid bookings at most
         await pay(await book("student", hours_ahead=hours))
-    assert await queries_to_list() == one
+    assert await queries_to_list() == one, statements
