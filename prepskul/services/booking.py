@@ -34,6 +34,7 @@ from prepskul.domain.people import Role, check_time_zone
 from prepskul.domain.policy import Outcome
 from prepskul.domain.pricing import Kind, TrialPrices, price_xaf, sibling_price_xaf
 from prepskul.domain.throttle import Rate, booking_refused
+from prepskul.domain.tutors import check_taking_bookings
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
@@ -144,8 +145,10 @@ async def siblings_booked(db: AsyncSession, parent: Profile, child_id: uuid.UUID
 async def quote(
     db: AsyncSession, rt: Runtime, tutor_id: uuid.UUID, kind: Kind, minutes: int
 ) -> int:
-    """The price before booking, by the same rule the booking will apply."""
+    """The price before booking, by the same rule the booking will apply; a tutor not taking
+    bookings (pending or suspended) is refused as the booking would be."""
     tutor = await get_tutor(db, tutor_id)
+    check_taking_bookings(tutor.tutor_status)
     return price_xaf(kind, minutes, tutor.hourly_rate_xaf, trial_prices(rt))
 
 
