@@ -38,6 +38,7 @@ from prepskul.services import (
     outcomes,
     payments,
     people,
+    proposals,
     recordings,
     reviews,
 )
@@ -226,7 +227,7 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, rt: Runt
         cancel_quote = await money.cancellation_quote(db, rt, user, session.id)
     except DomainError:
         cancel_quote = None
-    proposal = await moves.pending_for(db, session.id)
+    proposal = await proposals.pending_for(db, session.id)
     side = await moves.side_of(db, user, session)
     _, outcome, report = await outcomes.outcome_for(db, user, session.id)
     opens = timedelta(minutes=rt.settings.join_opens_minutes)

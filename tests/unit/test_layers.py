@@ -36,3 +36,15 @@ def test_a_layer_never_imports_one_above_it(layer: str, above: tuple[str, ...]) 
     upward = {(name, module) for name, module in _imports(layer)
               if module.startswith(above)}
     assert upward == set()
+
+
+def test_services_import_each_other_at_the_top_only() -> None:
+    """An import inside a function is how a cycle hides (booking ↔ moves once did): what two
+    services both need sits in a module below them instead."""
+    hidden = set()
+    for path in (ROOT / "services").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                hidden.update((path.name, inner.lineno) for inner in ast.walk(node)
+                              if isinstance(inner, ast.Import | ast.ImportFrom))
+    assert hidden == set()
