@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from prepskul.domain.errors import Conflict
-from prepskul.domain.ledger import MAY_GO_NEGATIVE, Account, AccountKind, Movement
+from prepskul.domain.ledger import MAY_GO_NEGATIVE, PERSONAL, Account, AccountKind, Movement
+from prepskul.services import feed
 
 CHECK_VIOLATION = "23514"
 
@@ -65,7 +66,24 @@ async def post(
         if getattr(exc.orig, "sqlstate", None) == CHECK_VIOLATION:
             raise InsufficientFunds() from None
         raise
+    await _announce(db, movement, session_id)
     return True
+
+
+async def _announce(db: AsyncSession, movement: Movement, session_id: uuid.UUID | None) -> None:
+    """Each person whose own balance moved sees it on the change feed: what moved and their
+    balances after it — only theirs, never the other party's share of the same movement."""
+    moved: dict[uuid.UUID, dict[str, int]] = {}
+    for e in movement.entries:
+        if e.account.kind in PERSONAL and e.account.owner is not None:
+            changes = moved.setdefault(e.account.owner, {})
+            changes[e.account.kind.value] = changes.get(e.account.kind.value, 0) + e.amount
+    for owner, changes in moved.items():
+        after = await balances_of(db, owner)
+        feed.record_private(db, "balance.changed", [owner], {
+            "reason": movement.kind, "change_xaf": changes,
+            "balance_xaf": {kind.value: after.get(kind, 0) for kind in PERSONAL},
+        }, session_id=session_id)
 
 
 async def balance(db: AsyncSession, account: Account) -> int:
