@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -294,13 +294,16 @@ async def decide_by_operator(db: AsyncSession, rt: Runtime, operator: Profile,
     return row
 
 
+# The operators' queue: lessons with no evidence, or contested, not settled yet.
+AWAITING_OPERATOR = and_(LessonOutcome.settled_at.is_(None),
+                         LessonOutcome.outcome.in_([Outcome.DISPUTED, Outcome.UNRESOLVED]))
+
+
 async def awaiting_operator(db: AsyncSession) -> list[tuple[TutoringSession, LessonOutcome]]:
-    """The operators' queue: lessons with no evidence, or contested."""
+    """The operators' queue, oldest lesson first."""
     rows = await db.execute(select(TutoringSession, LessonOutcome).join(
         LessonOutcome, LessonOutcome.session_id == TutoringSession.id).where(
-        LessonOutcome.settled_at.is_(None),
-        LessonOutcome.outcome.in_([Outcome.DISPUTED, Outcome.UNRESOLVED]),
-    ).order_by(TutoringSession.ends_at))
+        AWAITING_OPERATOR).order_by(TutoringSession.ends_at))
     return [(session, row) for session, row in rows.all()]
 
 

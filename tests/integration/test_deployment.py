@@ -63,6 +63,9 @@ async def test_every_alert_watches_a_metric_we_export(api) -> None:  # type: ign
         for name in re.findall(r"prepskul_[a-z_]+", rule["expr"]):
             family = re.sub(r"_(count|sum|bucket)$", "", name)
             assert re.search(rf"^# HELP {family} ", exported, re.M), (rule["alert"], name)
+        for what in re.findall(r'prepskul_attention\{what="(\w+)"', rule["expr"]):
+            # what it watches is counted too (zero when nothing waits), not only the family
+            assert f'prepskul_attention{{what="{what}"}}' in exported, (rule["alert"], what)
 
 
 def _pins(lock: str) -> dict[str, str]:
