@@ -21,7 +21,7 @@ from prepskul.db.models import Profile, TutoringSession
 from prepskul.domain import lifecycle
 from prepskul.domain.booking import BOOKERS
 from prepskul.domain.errors import DomainError, InvalidInput, NotAllowed
-from prepskul.domain.lifecycle import AWAITING_LESSON, DECIDABLE, Event, Status
+from prepskul.domain.lifecycle import DECIDABLE, LESSON_AHEAD, Event
 from prepskul.domain.moves import needs_agreement
 from prepskul.domain.outcome import FINAL, Outcome
 from prepskul.domain.payments import PaymentMethod
@@ -101,6 +101,7 @@ def render(request: Request, name: str, user: Profile | None, **context: Any) ->
     response = templates.TemplateResponse(request, name, {
         "user": user, "t": translator(lang), "lang": lang, "csrf": token,
         "status_names": status_names(lang),
+        "lesson_ahead_statuses": sorted(s.value for s in LESSON_AHEAD),
         "notice": request.query_params.get("notice"),
         "local": lambda when: local_time_text(when, zone, lang),
         "sandbox": request.app.state.runtime.settings.is_sandbox, **context})
@@ -249,7 +250,7 @@ def _session_actions(user: Profile, session: TutoringSession) -> dict[str, bool]
     of its own)."""
     status = session.status
     return {
-        "lesson_ahead": status is Status.AWAITING_PAYMENT or status in AWAITING_LESSON,
+        "lesson_ahead": status in LESSON_AHEAD,
         "can_pay": lifecycle.can(status, Event.PAYMENT_CONFIRMED) and may_pay(user, session),
         "can_approve": lifecycle.can(status, Event.APPROVE) and acts_as_tutor(user, session),
         "can_change": lifecycle.can(status, Event.CANCEL),
