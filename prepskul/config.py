@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     # A parent's second child's regular sessions in a month cost this much less (issue 17).
     sibling_discount_percent: int = Field(default=15, ge=0, le=90)
     booking_attempts_per_hour: int = Field(default=20, gt=0)  # also the burst
+    # Plans (issue 18): percent off each lesson by billing frequency; how long before a
+    # period an invoice is issued; how long after its due date an unpaid one pauses the plan.
+    plan_discount_monthly_percent: int = Field(default=10, ge=0, le=90)
+    plan_discount_biweekly_percent: int = Field(default=5, ge=0, le=90)
+    plan_discount_weekly_percent: int = Field(default=0, ge=0, le=90)
+    plan_invoice_lead_days: int = Field(default=7, ge=1, le=60)
+    plan_grace_hours: int = Field(default=48, ge=0)
     recording_missing_after_hours: int = 6
     job_retention_days: int = Field(default=7, ge=1)  # finished jobs; dead ones stay
     # After the lesson (issue 20): the Join button opens before the start; a join later
