@@ -28,7 +28,7 @@ from prepskul.domain.payouts import PayoutStatus
 from prepskul.queue import store
 from prepskul.queue.kinds import WEBHOOK_JOBS, JobStatus
 from prepskul.runtime import Runtime
-from prepskul.services.outcomes import AWAITING_OPERATOR
+from prepskul.services.confirmations import AWAITING_OPERATOR
 
 PURGE_BATCH = 5000
 

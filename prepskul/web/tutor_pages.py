@@ -27,7 +27,7 @@ from prepskul.domain.tutors import (
 )
 from prepskul.services import availability, booking, people, reviews, tutors
 from prepskul.services.people import get_tutor
-from prepskul.web.pages import Csrf, PageAdmin, PageUser, back, render
+from prepskul.web.rendering import Csrf, PageAdmin, PageUser, back, render
 
 router = APIRouter(include_in_schema=False)
 LENGTHS = (30, 60, 90, 120)
