@@ -22,11 +22,13 @@ from prepskul.api import (
     contract,
     errors,
     events,
+    families,
     money,
     notifications,
     ops,
     payments,
     people,
+    plans,
     recordings,
     sessions,
     tutors,
@@ -43,8 +45,10 @@ from prepskul.services.inbox_writer import InboxWriter
 from prepskul.services.live import Hub
 from prepskul.web import (
     account_pages,
+    family_pages,
     money_pages,
     ops_pages,
+    plan_pages,
     rendering,
     session_pages,
     tutor_pages,
@@ -96,9 +100,10 @@ def create_app(
     errors.install(app)
     contract.install(app)
     # Webhooks first: routes are matched in order, and they are the hottest path.
-    for router in (webhooks.router, ops.router, people.router, tutors.router, sessions.router,
-                   payments.router, money.router, recordings.router, after_lesson.router,
-                   admin.router, admin_money.router, events.router, notifications.router):
+    for router in (webhooks.router, ops.router, people.router, families.router, tutors.router,
+                   sessions.router, payments.router, plans.router, money.router,
+                   recordings.router, after_lesson.router, admin.router, admin_money.router,
+                   events.router, notifications.router):
         app.include_router(router)
     if mount_fakes if mount_fakes is not None else rt.settings.is_sandbox:
         # Imported here: a production process never loads the fakes.
@@ -108,7 +113,9 @@ def create_app(
         mount(app, rt, SANDBOX_PREFIX)
         app.include_router(sandbox.router)
     app.include_router(tutor_pages.router)
+    app.include_router(family_pages.router)
     app.include_router(money_pages.router)
+    app.include_router(plan_pages.router)
     app.include_router(account_pages.router)
     app.include_router(session_pages.router)
     app.include_router(ops_pages.router)

@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     # A parent's second child's regular sessions in a month cost this much less (issue 17).
     sibling_discount_percent: int = Field(default=15, ge=0, le=90)
     booking_attempts_per_hour: int = Field(default=20, gt=0)  # also the burst
+    # A parent's invitation code for a child lasts this long; a person may try this many
+    # codes an hour (also the burst), so guessing one is out of reach.
+    invitation_valid_hours: int = Field(default=24, gt=0, le=24 * 14)
+    invitation_attempts_per_hour: int = Field(default=10, gt=0)
     # Plans (issue 18): percent off each lesson by billing frequency; how long before a
     # period an invoice is issued; how long after its due date an unpaid one pauses the plan.
     plan_discount_monthly_percent: int = Field(default=10, ge=0, le=90)

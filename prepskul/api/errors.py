@@ -42,10 +42,11 @@ MEANINGS = {
     404: "No such thing, or not one the caller may see.",
     409: "The thing's current state does not allow this (e.g. the slot is taken, the session "
          "is not awaiting payment).",
+    410: "The thing existed but can no longer be used (an expired or withdrawn invitation).",
     413: "The request body is too large.",
     422: "A field is missing or invalid, or text holds a character that cannot be stored.",
-    429: "Too many requests (bookings by one person, or refused webhook deliveries from one "
-         "address); wait the `Retry-After` seconds.",
+    429: "Too many requests (bookings or invitation codes tried by one person, or refused "
+         "webhook deliveries from one address); wait the `Retry-After` seconds.",
     503: "Not ready: the database does not answer or its schema is behind.",
 }
 

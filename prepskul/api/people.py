@@ -11,8 +11,9 @@ from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.errors import errors
 from prepskul.api.schemas import Instant, ProfileIn, ProfileOut
 from prepskul.domain.booking import MAX_MINUTES, MIN_MINUTES
+from prepskul.domain.people import Role
 from prepskul.domain.pricing import Kind
-from prepskul.services import money, people
+from prepskul.services import families, money, people
 from prepskul.services.booking import family_price
 from prepskul.services.booking import quote as quote_price
 
@@ -42,6 +43,8 @@ async def quote(
     full = await quote_price(db, rt, tutor_id, kind, minutes)
     price = full
     if student_id is not None and starts_at is not None:
+        if user.role == Role.PARENT:
+            await families.child_of(db, user, student_id)  # 404 for anyone else's child
         price = await family_price(db, rt, user, student_id, starts_at, kind, full)
     from_credit, to_pay = await money.credit_due(db, user.id, price)
     return {"price_xaf": price, "sibling_discount_xaf": full - price,

@@ -15,7 +15,8 @@ STATEMENTS = (
     # A linked parent's children, readable inside a policy without granting the table.
     """CREATE OR REPLACE FUNCTION prepskul.children_of(parent uuid) RETURNS SETOF uuid
        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = prepskul, pg_temp AS
-       $$ SELECT student_id FROM prepskul.parent_links WHERE parent_id = parent $$""",
+       $$ SELECT student_id FROM prepskul.parent_links WHERE parent_id = parent
+                                                    AND ended_at IS NULL $$""",
     "GRANT USAGE ON SCHEMA prepskul TO authenticated",
     "GRANT SELECT ON prepskul.sessions TO authenticated",
     "ALTER TABLE prepskul.sessions ENABLE ROW LEVEL SECURITY",

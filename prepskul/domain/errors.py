@@ -31,5 +31,11 @@ class Conflict(DomainError):
     status = 409
 
 
+class Gone(DomainError):
+    """The thing existed and can no longer be used (an expired or withdrawn code)."""
+
+    status = 410
+
+
 class IllegalTransition(Conflict):
     """The session's current status does not allow this event."""

@@ -21,11 +21,12 @@ from prepskul.domain.lifecycle import Status
 
 class HoldPurpose(StrEnum):
     """What a row of held tutor time belongs to: a session's own slot, or the slot a move
-    of it proposes (`domain.moves`); a plan's weekly reservation will be another purpose of
-    the same table, so one exclusion constraint keeps all of them apart."""
+    of it proposes (`domain.moves`), or a plan's future lesson (`domain.plans`): one table,
+    so one exclusion constraint keeps all of them apart."""
 
     SESSION = "session"
     MOVE = "move"
+    PLAN = "plan"
 
 
 class Lapse(StrEnum):

@@ -57,17 +57,30 @@ LATE_SLOT_TAKEN = Verdict(False, "refund_owed",
                           "paid after its hold lapsed, and the time was booked meanwhile")
 
 
+def judge_match(*, expected_amount: int, paid_amount: int, expected_external_id: str,
+                external_id: str | None, what: str) -> Verdict | None:
+    """A transaction for something else, or of another amount, than what it was opened for
+    (`what`: session or invoice) is flagged whatever the state of its object; None: it
+    matches."""
+    if external_id is not None and external_id != expected_external_id:
+        return Verdict(False, f"wrong_{what}",
+                       f"paid for externalId {external_id}, recorded for {expected_external_id}")
+    if paid_amount != expected_amount:
+        return Verdict(False, "amount_mismatch",
+                       f"paid {paid_amount} XAF, the {what} costs {expected_amount} XAF")
+    return None
+
+
 def judge_success(
     *, session_status: Status, expected_amount: int, paid_amount: int,
     expected_external_id: str, external_id: str | None,
     starts_at: datetime, now: datetime,
 ) -> Verdict:
-    if external_id is not None and external_id != expected_external_id:
-        return Verdict(False, "wrong_session",
-                       f"paid for externalId {external_id}, recorded for {expected_external_id}")
-    if paid_amount != expected_amount:
-        return Verdict(False, "amount_mismatch",
-                       f"paid {paid_amount} XAF, the session costs {expected_amount} XAF")
+    mismatch = judge_match(expected_amount=expected_amount, paid_amount=paid_amount,
+                           expected_external_id=expected_external_id, external_id=external_id,
+                           what="session")
+    if mismatch is not None:
+        return mismatch
     if session_status is Status.AWAITING_PAYMENT:
         return Verdict(True)
     if session_status in (Status.PAID, Status.SCHEDULED, Status.COMPLETED):

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from prepskul.domain.availability import WEEKDAYS, wall_to_utc
 from prepskul.domain.booking import MAX_MINUTES, MIN_MINUTES
 from prepskul.domain.errors import Conflict, IllegalTransition, InvalidInput
+from prepskul.domain.payments import Verdict, judge_match
 from prepskul.domain.pricing import FAPSHI_MINIMUM_XAF, Kind, sibling_price_xaf
 
 MINUTES_PER_DAY = 24 * 60
@@ -183,6 +184,8 @@ def check_slots(slots: list[WeeklySlot]) -> tuple[WeeklySlot, ...]:
                                f"A lesson lasts between {MIN_MINUTES} and {MAX_MINUTES} minutes.")
         if s.start < 0 or s.start + s.minutes > MINUTES_PER_DAY:
             raise InvalidInput("invalid_slots", f"The lesson on {s.label} ends after midnight.")
+    if len({s.minutes for s in slots}) > 1:
+        raise InvalidInput("mixed_lengths", "Every lesson of a plan lasts the same time.")
     ordered = tuple(sorted(slots))
     for a, b in pairwise(ordered):
         if a.weekday == b.weekday and b.start < a.start + a.minutes:
@@ -191,11 +194,20 @@ def check_slots(slots: list[WeeklySlot]) -> tuple[WeeklySlot, ...]:
     return ordered
 
 
+MAX_START_AHEAD = timedelta(days=365)
+MAX_LENGTH = timedelta(days=3 * 366)
+
+
 def check_dates(start: date, end: date | None, today: date) -> None:
     if start < today:
         raise InvalidInput("start_in_past", "A plan starts today or later.")
+    if start > today + MAX_START_AHEAD:
+        raise InvalidInput("start_too_far", "A plan starts within a year.")
     if end is not None and end < start:
         raise InvalidInput("end_before_start", "A plan's end date comes after its start.")
+    if end is not None and end > start + MAX_LENGTH:
+        raise InvalidInput("plan_too_long", "A plan lasts at most three years; propose "
+                           "another after it.")
 
 
 @dataclass(frozen=True)
@@ -340,3 +352,26 @@ def payable_lessons(all_lessons: list[Lesson], now: datetime) -> tuple[list[Less
     books the first kind; what was paid for the second goes back to the payer's credit."""
     ahead = [lesson for lesson in all_lessons if lesson.starts_at > now]
     return ahead, [lesson for lesson in all_lessons if lesson.starts_at <= now]
+
+
+def invoice_external_id(invoice_id: object) -> str:
+    """Ties a Fapshi transaction to its invoice (`[a-zA-Z0-9_-]{1,100}`; a session's is its
+    bare hex, so the two never collide)."""
+    return f"invoice-{getattr(invoice_id, 'hex', invoice_id)}"
+
+
+def judge_invoice_payment(*, invoice_status: InvoiceStatus, expected_amount: int,
+                          paid_amount: int, expected_external_id: str,
+                          external_id: str | None) -> Verdict:
+    """What a SUCCESSFUL transaction may do to an invoice: pay it, or be flagged — the money
+    is then owed back until an operator settles it."""
+    mismatch = judge_match(expected_amount=expected_amount, paid_amount=paid_amount,
+                           expected_external_id=expected_external_id, external_id=external_id,
+                           what="invoice")
+    if mismatch is not None:
+        return mismatch
+    if invoice_status is InvoiceStatus.PAID:
+        return Verdict(False, "refund_owed", "the invoice was already paid")
+    if invoice_status is InvoiceStatus.VOID:
+        return Verdict(False, "refund_owed", "paid after the invoice was void")
+    return Verdict(True)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from prepskul.jobs import meetings, money, notifications, outcomes, payments, recordings, retention
+from prepskul.jobs import (
+    meetings,
+    money,
+    notifications,
+    outcomes,
+    payments,
+    plans,
+    recordings,
+    retention,
+)
 from prepskul.jobs.worker import Handler, Schedule, Worker
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
@@ -31,6 +40,7 @@ def handlers() -> dict[JobKind, Handler]:
         JobKind.RELEASE_EARNINGS: money.release_earnings,
         JobKind.SEND_PAYOUT: money.send_payout,
         JobKind.RECONCILE_PAYOUTS: money.reconcile_payouts,
+        JobKind.PLAN_BILLING: plans.plan_billing,
     }
 
 
@@ -47,6 +57,8 @@ def schedules(rt: Runtime) -> list[Schedule]:
         Schedule(JobKind.SETTLE_SILENT_OUTCOMES, timedelta(minutes=15)),
         Schedule(JobKind.RELEASE_EARNINGS, timedelta(minutes=5)),
         Schedule(JobKind.RECONCILE_PAYOUTS, timedelta(seconds=30)),
+        # Invoices issued, reminded, overdue; plans paused past grace; reservations extended.
+        Schedule(JobKind.PLAN_BILLING, timedelta(minutes=1)),
     ]
 
 

@@ -26,6 +26,7 @@ class JobKind(StrEnum):
     RELEASE_EARNINGS = "release_earnings"
     SEND_PAYOUT = "send_payout"
     RECONCILE_PAYOUTS = "reconcile_payouts"
+    PLAN_BILLING = "plan_billing"
 
 
 class JobStatus(StrEnum):

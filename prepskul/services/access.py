@@ -27,7 +27,8 @@ def visible_to(profile: Profile) -> ColumnElement[bool]:
     if profile.role == Role.ADMIN:
         return true()
     me = profile.id
-    children = select(ParentLink.student_id).where(ParentLink.parent_id == me)
+    children = select(ParentLink.student_id).where(ParentLink.parent_id == me,
+                                                       ParentLink.active())
     return or_(
         TutoringSession.tutor_id == me,
         TutoringSession.student_id == me,
@@ -59,5 +60,6 @@ async def audience(db: AsyncSession, session: TutoringSession) -> list[uuid.UUID
 async def learner_side(db: AsyncSession, session: TutoringSession) -> list[uuid.UUID]:
     """Who speaks for the learner: the student, whoever booked, the student's parents."""
     parents = await db.scalars(
-        select(ParentLink.parent_id).where(ParentLink.student_id == session.student_id))
+        select(ParentLink.parent_id).where(ParentLink.student_id == session.student_id,
+                                          ParentLink.active()))
     return list(dict.fromkeys([session.student_id, session.booked_by_id, *parents]))

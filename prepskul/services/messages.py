@@ -87,6 +87,63 @@ TUTOR_MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+PLAN_MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
+    "plan_proposed": {
+        "en": ("A plan of regular lessons awaits your answer", "{subject}: {detail}."),
+        "fr": ("Un forfait de cours réguliers attend votre réponse", "{subject} : {detail}."),
+    },
+    "plan_approved": {
+        "en": ("Plan accepted: its times are reserved", "{subject}: pay the first invoice."),
+        "fr": ("Forfait accepté : ses horaires sont réservés",
+               "{subject} : payez la première facture."),
+    },
+    "plan_declined": {
+        "en": ("Plan declined", "{subject}: {detail}"),
+        "fr": ("Forfait refusé", "{subject} : {detail}"),
+    },
+    "invoice_issued": {
+        "en": ("New invoice for your plan", "{subject}: {detail}."),
+        "fr": ("Nouvelle facture pour votre forfait", "{subject} : {detail}."),
+    },
+    "invoice_reminder": {
+        "en": ("Invoice due soon", "{subject}: {detail}."),
+        "fr": ("Facture bientôt due", "{subject} : {detail}."),
+    },
+    "invoice_paid": {
+        "en": ("Invoice paid: the lessons are booked", "{subject}: {detail}."),
+        "fr": ("Facture payée : les cours sont réservés", "{subject} : {detail}."),
+    },
+    "plan_paused_unpaid": {
+        "en": ("Plan paused: invoice unpaid", "{subject}: its times are released. Paying the"
+               " invoice resumes it if they are still free."),
+        "fr": ("Forfait suspendu : facture impayée", "{subject} : ses horaires sont libérés."
+               " Payer la facture le reprend s'ils sont encore libres."),
+    },
+    "plan_paused": {
+        "en": ("Plan paused", "{subject}: its times are released."),
+        "fr": ("Forfait suspendu", "{subject} : ses horaires sont libérés."),
+    },
+    "plan_resumed": {
+        "en": ("Plan resumed", "{subject}: its times are reserved again."),
+        "fr": ("Forfait repris", "{subject} : ses horaires sont de nouveau réservés."),
+    },
+    "plan_changed": {
+        "en": ("Plan times changed", "{subject}: {detail}."),
+        "fr": ("Horaires du forfait modifiés", "{subject} : {detail}."),
+    },
+    "plan_ended": {
+        "en": ("Plan ended", "{subject}: {detail}."),
+        "fr": ("Forfait terminé", "{subject} : {detail}."),
+    },
+}
+
+
+def render_plan(kind: str, language: str, subject: str, detail: str) -> tuple[str, str]:
+    lang = language if language in ("fr", "en") else "fr"
+    title, body = PLAN_MESSAGES[kind][lang]
+    return title, body.format(subject=subject, detail=detail)
+
+
 def render_tutor(kind: str, language: str, name: str, reason: str | None) -> tuple[str, str]:
     lang = language if language in ("fr", "en") else "fr"
     title, body = TUTOR_MESSAGES[kind][lang]

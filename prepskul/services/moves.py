@@ -48,7 +48,8 @@ async def side_of(db: AsyncSession, person: Profile, session: TutoringSession) -
     if person.id in (session.student_id, session.booked_by_id):
         return Side.LEARNER
     parent = await db.scalar(select(ParentLink.parent_id).where(
-        ParentLink.parent_id == person.id, ParentLink.student_id == session.student_id))
+        ParentLink.parent_id == person.id, ParentLink.student_id == session.student_id,
+        ParentLink.active()))
     return Side.LEARNER if parent is not None else None
 
 

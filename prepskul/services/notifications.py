@@ -6,7 +6,7 @@ Every step is idempotent: the row's unique key, the jobs' dedupe keys, and the p
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +26,7 @@ from prepskul.runtime import Runtime
 from prepskul.services import feed, holds
 from prepskul.services.access import audience
 from prepskul.services.links import page_url, session_url
-from prepskul.services.messages import email_message, render, render_tutor
+from prepskul.services.messages import email_message, render, render_plan, render_tutor
 
 REMINDERS = {"24h": timedelta(hours=24), "15min": timedelta(minutes=15)}
 
@@ -68,6 +68,23 @@ async def notify_about_tutor(
                      "body": body, "data": {"tutor_id": str(tutor.id), "path": path},
                      "dedupe_key": f"notify:{kind}:{tutor.id}:{person.id}:{occasion}"})
     await _write(db, rt, people, rows, None)
+
+
+async def notify_about_plan(
+    db: AsyncSession, rt: Runtime, people: Collection[uuid.UUID], plan_id: uuid.UUID,
+    kind: str, subject: str, *, occasion: str = "",
+    detail: Callable[[Profile], str] = lambda _: "",
+) -> None:
+    """A change to a plan or its invoices, told in each person's language (`detail` is
+    written for the person: their zone and language); its links lead to the plan's page."""
+    found = (await db.scalars(select(Profile).where(Profile.id.in_(people)))).all()
+    rows = []
+    for person in found:
+        title, body = render_plan(kind, person.language, subject, detail(person))
+        rows.append({"user_id": person.id, "session_id": None, "kind": kind, "title": title,
+                     "body": body, "data": {"plan_id": str(plan_id), "path": f"/plans/{plan_id}"},
+                     "dedupe_key": f"notify:{kind}:{plan_id}:{person.id}:{occasion}"})
+    await _write(db, rt, list(found), rows, None)
 
 
 async def operators(db: AsyncSession) -> list[Profile]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,12 +27,12 @@ from prepskul.domain.payments import (
 )
 from prepskul.domain.phone import normalise_phone
 from prepskul.domain.policy import Outcome
-from prepskul.providers.errors import PermanentProviderError, RetryableProviderError
+from prepskul.providers.errors import PermanentProviderError
 from prepskul.providers.fapshi.models import Initiated, Transaction
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
-from prepskul.services import feed, holds, money, notifications
+from prepskul.services import checkout, feed, holds, money, notifications, plan_payments
 from prepskul.services.access import may_pay, session_for
 from prepskul.services.booking import apply
 from prepskul.services.lapses import release_lapsed
@@ -104,24 +104,10 @@ async def _initiate(
     rt: Runtime, session: TutoringSession, payer: Profile, method: str, phone: str | None,
     medium: str | None, amount: int,
 ) -> Initiated:
-    ext, user, note = (external_id(session.id), payer.id.hex,
-                       f"PrepSkul {session.kind} session: {session.subject}")
-    try:
-        if method == "direct":
-            assert phone is not None
-            return await rt.fapshi.direct_pay(
-                amount=amount, phone=phone, medium=medium, name=payer.full_name,
-                email=payer.email, external_id=ext, user_id=user, message=note)
-        redirect = session_url(rt.settings, session.id)
-        return await rt.fapshi.initiate_pay(
-            amount=amount, external_id=ext, redirect_url=redirect,
-            email=payer.email, user_id=user, message=note)
-    except PermanentProviderError as exc:
-        message = f"Fapshi refused the payment: {exc.message}"
-        raise InvalidInput("payment_refused", message) from None
-    except RetryableProviderError:
-        raise Conflict("payment_provider_unavailable",
-                       "Fapshi is not answering right now; try again in a minute.") from None
+    return await checkout.initiate(
+        rt, payer, method=method, phone=phone, medium=medium, amount=amount,
+        external_id=external_id(session.id), redirect=session_url(rt.settings, session.id),
+        note=f"PrepSkul {session.kind} session: {session.subject}")
 
 
 async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction) -> str:
@@ -140,6 +126,8 @@ async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction) -> s
     if payment.status == tx.status:
         return f"still {tx.status}"
     payment.status = tx.status
+    if payment.invoice_id is not None:
+        return await plan_payments.apply_transaction(db, rt, payment, tx)
     session = await db.get(TutoringSession, payment.session_id, with_for_update=True)
     assert session is not None
     if tx.status is PaymentStatus.SUCCESSFUL:
@@ -265,7 +253,8 @@ async def due_for_check(rt: Runtime, limit: int = 200) -> list[str]:
     async with rt.sessions.begin() as db:
         due = (await db.scalars(
             select(Payment).where(Payment.closed_at.is_(None), Payment.next_check_at <= now,
-                                  Payment.session_id.is_not(None))
+                                  or_(Payment.session_id.is_not(None),
+                                      Payment.invoice_id.is_not(None)))
             .order_by(Payment.next_check_at).limit(limit).with_for_update(skip_locked=True)
         )).all()
         for payment in due:

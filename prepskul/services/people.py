@@ -67,5 +67,6 @@ async def get_tutor(db: AsyncSession, tutor_id: uuid.UUID, *, lock: bool = False
 
 
 async def children_of(db: AsyncSession, parent_id: uuid.UUID) -> set[str]:
-    rows = await db.scalars(select(ParentLink.student_id).where(ParentLink.parent_id == parent_id))
+    rows = await db.scalars(select(ParentLink.student_id).where(
+        ParentLink.parent_id == parent_id, ParentLink.active()))
     return {str(r) for r in rows}

@@ -13,7 +13,7 @@ from prepskul.api.deps import DB, RuntimeDep
 from prepskul.domain.errors import DomainError
 from prepskul.domain.payouts import PayoutStatus
 from prepskul.domain.people import Role
-from prepskul.services import audit, money, payouts, refunds, statements
+from prepskul.services import audit, money, payouts, plan_billing, refunds, statements
 from prepskul.web.rendering import Csrf, PageUser, back, render
 
 router = APIRouter(include_in_schema=False)
@@ -49,7 +49,8 @@ async def ops_money(request: Request, db: DB, rt: RuntimeDep, user: PageUser) ->
                   recent=await payouts.list_payouts(db, user, limit=30),
                   owed=await refunds.owed(db),
                   totals=await statements.daily_totals(db, statements.today(rt.clock.now())),
-                  decisions=await audit.recent(db, 30))
+                  decisions=await audit.recent(db, 30),
+                  overdue=await plan_billing.overdue(db, 50))
 
 
 @router.post("/ops/money/{what}/{item_id}")

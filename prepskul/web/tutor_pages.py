@@ -14,7 +14,6 @@ from fastapi.responses import Response
 
 from prepskul.api.deps import DB, RuntimeDep
 from prepskul.api.tutor_schemas import AvailabilityIO
-from prepskul.db.models import Profile
 from prepskul.domain.booking import BOOKERS, MAX_MINUTES, MIN_MINUTES
 from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.people import Role
@@ -25,7 +24,7 @@ from prepskul.domain.tutors import (
     check_taking_bookings,
     missing_for_approval,
 )
-from prepskul.services import availability, booking, people, reviews, tutors
+from prepskul.services import availability, booking, families, reviews, tutors
 from prepskul.services.people import get_tutor
 from prepskul.web.rendering import Csrf, PageAdmin, PageUser, back, render
 
@@ -66,8 +65,10 @@ def _by_day(starts: list[datetime], zone: str) -> dict[date, list[datetime]]:
 @router.get("/tutors/{tutor_id}")
 async def pick_a_slot(request: Request, tutor_id: uuid.UUID, db: DB, rt: RuntimeDep,
                       user: PageUser, minutes: int = 60, kind: Kind = Kind.REGULAR,
-                      day: str = "") -> Response:
-    """Days with free times, then the chosen day's times; the price shows before booking."""
+                      day: str = "", child: str = "") -> Response:
+    """Days with free times, then the chosen day's times; the price shows before booking —
+    for a parent, for the child they picked, with the sibling discount that child gets in
+    the chosen day's month."""
     try:
         tutor = await get_tutor(db, tutor_id)
         check_taking_bookings(tutor.tutor_status)
@@ -79,13 +80,15 @@ async def pick_a_slot(request: Request, tutor_id: uuid.UUID, db: DB, rt: Runtime
         return back("/tutors", exc.message)
     days = _by_day(found, user.time_zone)
     chosen = next((d for d in days if d.isoformat() == day), next(iter(days), None))
-    children = []
-    if user.role == Role.PARENT:
-        children = [await db.get(Profile, uuid.UUID(c))
-                    for c in sorted(await people.children_of(db, user.id))]
+    times = days.get(chosen, []) if chosen else []
+    children = await families.children(db, user) if user.role == Role.PARENT else []
+    picked = next((c for c in children if str(c.id) == child), next(iter(children), None))
+    full = price
+    if picked is not None and times:
+        price = await booking.family_price(db, rt, user, picked.id, times[0], kind, full)
     return render(request, "book.html", user, tutor=tutor, days=days, chosen=chosen,
-                  times=days.get(chosen, []) if chosen else [], minutes=minutes, kind=kind,
-                  price=price, lengths=LENGTHS, children=children,
+                  times=times, minutes=minutes, kind=kind, price=price, discount=full - price,
+                  lengths=LENGTHS, children=children, picked=picked,
                   can_book=user.role in BOOKERS)
 
 

@@ -91,3 +91,43 @@ async def test_a_move_of_a_paid_session_is_proposed_and_answered_on_the_session_
     moved = (await api.get(f"/api/sessions/{session['id']}", headers=_cookies("student"))).json()
     assert datetime.fromisoformat(moved["starts_at"]) == when.replace(second=0, microsecond=0)
     assert 'id="proposal"' not in (await _page(api, "tutor", page)).text
+
+
+async def test_a_plan_is_proposed_approved_and_paid_on_its_pages(
+    api: Any, clock: Any, checkout: Any, worker: Any
+) -> None:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    tutor = demo_user("tutor").id
+    assert 'id="propose-plan"' in (await _page(api, "parent", f"/tutors/{tutor}")).text
+    today = clock.now().astimezone(ZoneInfo("Africa/Douala")).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    form = {"csrf": "form-token", "tutor_id": str(tutor), "weekdays": ["1", "3"],
+            "start": "17:00", "minutes": "60", "frequency": "monthly",
+            "starts_on": monday.isoformat(), "subject": "Mathematics",
+            "student_id": str(demo_user("child").id)}
+    refused = await api.post("/plans", headers=_cookies("parent"),
+                             data={**form, "weekdays": []}, follow_redirects=False)
+    assert refused.headers["location"].startswith(f"/tutors/{tutor}?notice=")
+    proposed = await api.post("/plans", headers=_cookies("parent"), data=form,
+                              follow_redirects=False)
+    page = proposed.headers["location"]
+    assert page.startswith("/plans/") and "notice" not in page
+    assert 'id="approve-plan"' not in (await _page(api, "parent", page)).text
+    approved = await api.post(f"{page}/approve", headers=_cookies("tutor"),
+                              data={"csrf": "form-token"}, follow_redirects=False)
+    assert approved.headers["location"] == page
+    view = (await _page(api, "parent", page)).text
+    assert 'data-status="active"' not in view and "36000 XAF" in view
+    invoice = view.split('data-invoice="')[1].split('"')[0]
+    paying = await api.post(f"/invoices/{invoice}/pay", headers=_cookies("parent"),
+                            data={"csrf": "form-token", "plan_id": page.split("/")[-1],
+                                  "method": "link"}, follow_redirects=False)
+    link = paying.headers["location"]
+    assert "/sandbox/fapshi/checkout/" in link
+    await checkout({"link": link})
+    await worker.drain()
+    assert 'data-status="active"' in (await _page(api, "parent", page)).text
+    assert page in (await _page(api, "parent", "/plans")).text
+    assert 'id="overdue-invoices"' in (await _page(api, "admin", "/ops/money")).text

@@ -1,5 +1,5 @@
 """The public API fuzzed from its own OpenAPI document (schemathesis): thousands of valid
-and invalid requests, as a student, a tutor and an operator, and never a 5xx."""
+and invalid requests, as a student, a parent, a tutor and an operator, and never a 5xx."""
 
 import asyncio
 import re
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 CONFIG = Path(__file__).parent / "schemathesis.toml"
 
 
-@pytest.mark.parametrize("who", ["student", "tutor", "admin"])
+@pytest.mark.parametrize("who", ["student", "parent", "tutor", "admin"])
 async def test_every_request_built_from_the_schema_gets_the_answer_it_documents(
     settings: Any, auth: Any, sandbox: Any, who: str, tmp_path: Path
 ) -> None:

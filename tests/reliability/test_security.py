@@ -18,11 +18,15 @@ from tests.conftest import FAPSHI_SECRET, FATHOM_SECRET, JWT_SECRET
 from tests.integration.test_fathom_webhook import meeting, signed
 
 ROLES = ("anon", "outsider", "student", "tutor", "admin")  # outsider: an unrelated student
+# A parent is asked too where a rule names one (the families' routes): after the others.
+ASKED = (*ROLES, "parent")
 ANY = {"anon": 200, "outsider": 200, "student": 200, "tutor": 200, "admin": 200}
 SIGNED_IN = {**ANY, "anon": 401}
 PARTICIPANTS = {**SIGNED_IN, "outsider": 404}
 OPERATORS = {"anon": 401, "outsider": 403, "student": 403, "tutor": 403, "admin": 200}
 TUTOR_ONLY = {**OPERATORS, "tutor": 200, "admin": 403}
+PARENTS = {"anon": 401, "outsider": 403, "student": 403, "tutor": 403, "admin": 403}
+CHILD = "00000000-0000-4000-8000-000000000005"  # the demo parent's child (has an account)
 ALL_HOURS = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]}
 UNKNOWN = str(uuid.uuid4())
 
@@ -130,6 +134,15 @@ TABLE: dict[tuple[str, str], tuple[Any, dict[str, int]]] = {
         {"reason": "resolved"}, {**OPERATORS, "admin": 404}),
     ("GET", "/api/admin/money/daily"): (None, OPERATORS),
     ("GET", "/api/admin/money/audit"): (None, OPERATORS),
+    # Families: a parent's children (the demo child, linked with an account of their own).
+    ("GET", "/api/children"): (None, {**PARENTS, "parent": 200}),
+    ("POST", "/api/children"): ({"full_name": "Bibi"}, {**PARENTS, "parent": 201}),
+    ("GET", "/api/children/{child_id}"): (None, {**PARENTS, "parent": 200}),
+    ("PATCH", "/api/children/{child_id}"): ({"level": "primary"}, {**PARENTS, "parent": 409}),
+    ("DELETE", "/api/children/{child_id}"): (None, {**PARENTS, "parent": 204}),
+    ("POST", "/api/invitations"): ({}, {**PARENTS, "parent": 201}),
+    ("POST", "/api/invitations/accept"): (  # an unknown code, for everyone signed in
+        {"code": "AAAAA-AAAAA"}, {**dict.fromkeys(ASKED, 404), "anon": 401}),
 }
 
 
@@ -147,13 +160,13 @@ def _headers(auth: Any, role: str) -> dict[str, str]:
 async def test_who_may_call_what(api: httpx.AsyncClient, auth: Any, book: Any, clock: Any,
                                  roomy_limits: None, method: str, path: str) -> None:
     body, expected = TABLE[(method, path)]
-    for n, role in enumerate(ROLES):
+    for n, role in enumerate(r for r in ASKED if r in expected):
         session = await book("student", hours_ahead=24 + 2 * n)  # a fresh one each time
         url = path.format(session_id=session["id"], tutor_id=session["tutor_id"],
                           item_id=UNKNOWN, event_id=987654, job_id=987654,
                           recording_id=UNKNOWN, notification_id=UNKNOWN, payout_id=UNKNOWN,
                           payment_id=UNKNOWN, flag_id=UNKNOWN, review_id=UNKNOWN,
-                          proposal_id=UNKNOWN)
+                          proposal_id=UNKNOWN, child_id=CHILD)
         payload = {
             "booking": {"tutor_id": session["tutor_id"], "subject": "Physics", "minutes": 60,
                         "starts_at": (clock.now() + timedelta(days=40 + n)).isoformat()},
@@ -167,7 +180,7 @@ async def test_who_may_call_what(api: httpx.AsyncClient, auth: Any, book: Any, c
         else:
             response = await api.request(method, url, json=payload, headers=headers)
             status = response.status_code
-            assert response.headers["content-type"].startswith(("application/json",
+            assert status == 204 or response.headers["content-type"].startswith(("application/json",
                                                                 "text/plain", "text/csv")), url
         assert status == expected[role], (method, path, role, status)
 

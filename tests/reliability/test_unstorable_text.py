@@ -52,6 +52,26 @@ async def test_text_postgres_refuses_is_a_422_in_every_json_field_and_changes_no
     assert await _snapshot(rt) == before
 
 
+@pytest.mark.parametrize("text", [f"Bi{NUL}bi", "\ud800 lone surrogate"])
+async def test_a_family_field_postgres_refuses_is_a_422_and_changes_nothing(
+    api: httpx.AsyncClient, auth: Any, settings: Any, rt: Any, text: str
+) -> None:
+    child = str(demo_user("child").id)
+    before = await _snapshot(rt)
+    for method, path, body, who in [
+        ("POST", "/api/children", {"full_name": text}, "parent"),
+        ("POST", "/api/children", {"full_name": "Bibi", "school": text}, "parent"),
+        ("PATCH", f"/api/children/{child}", {"full_name": text}, "parent"),
+        ("POST", "/api/invitations/accept", {"code": f"AAAAA{text}"}, "student"),
+    ]:
+        _refused(await api.request(method, path, content=json.dumps(body).encode(),
+                                   headers={**auth(who), "content-type": "application/json"}))
+    if NUL in text:  # a form cannot carry a lone surrogate at all
+        async with web_client(settings, "parent") as browser:
+            _refused(await browser.post("/children", data={"csrf": "t", "full_name": text}))
+    assert await _snapshot(rt) == before
+
+
 async def test_an_escaped_backslash_before_u0000_is_plain_text(
     api: httpx.AsyncClient, auth: Any
 ) -> None:

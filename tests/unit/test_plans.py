@@ -21,6 +21,7 @@ from prepskul.domain.plans import (
     frequency,
     invoice_amount,
     invoice_transition,
+    judge_invoice_payment,
     past_grace,
     payable_lessons,
     period,
@@ -101,6 +102,10 @@ def test_dates_must_run_forward_from_today() -> None:
         check_dates(date(2026, 2, 28), None, date(2026, 3, 1))
     with pytest.raises(InvalidInput):
         check_dates(date(2026, 3, 2), date(2026, 3, 1), date(2026, 3, 1))
+    with pytest.raises(InvalidInput):
+        check_dates(date(9999, 12, 1), None, date(2026, 3, 1))
+    with pytest.raises(InvalidInput):
+        check_dates(date(2026, 3, 2), date(9999, 12, 31), date(2026, 3, 1))
 
 
 @pytest.mark.parametrize(("freq", "lessons_per_period"), [
@@ -229,3 +234,19 @@ def test_a_late_payment_books_only_the_lessons_still_ahead() -> None:
     found = period_lessons(DOUALA, p)
     ahead, gone = payable_lessons(found, found[1].starts_at)
     assert len(ahead) == 6 and len(gone) == 2
+
+
+@pytest.mark.parametrize(("status", "paid", "ext", "flag"), [
+    (InvoiceStatus.OPEN, 8000, "invoice-1", None),
+    (InvoiceStatus.OVERDUE, 8000, None, None),
+    (InvoiceStatus.OPEN, 7000, "invoice-1", "amount_mismatch"),
+    (InvoiceStatus.OPEN, 8000, "invoice-2", "wrong_invoice"),
+    (InvoiceStatus.PAID, 8000, "invoice-1", "refund_owed"),
+    (InvoiceStatus.VOID, 8000, "invoice-1", "refund_owed"),
+])
+def test_what_a_successful_transaction_does_to_an_invoice(
+        status: InvoiceStatus, paid: int, ext: str | None, flag: str | None) -> None:
+    verdict = judge_invoice_payment(invoice_status=status, expected_amount=8000,
+                                    paid_amount=paid, expected_external_id="invoice-1",
+                                    external_id=ext)
+    assert verdict.confirm is (flag is None) and verdict.flag == flag

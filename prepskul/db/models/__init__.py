@@ -19,7 +19,8 @@ from prepskul.db.models.moves import MoveProposal
 from prepskul.db.models.notifications import Notification
 from prepskul.db.models.outcomes import LessonOutcome, LessonReport, SessionJoin
 from prepskul.db.models.payments import Payment
-from prepskul.db.models.people import ParentLink, Profile
+from prepskul.db.models.people import Invitation, ParentLink, Profile
+from prepskul.db.models.plans import Invoice, Plan
 from prepskul.db.models.recordings import ActionItem, Recording
 from prepskul.db.models.registrations import FathomWebhook
 from prepskul.db.models.reviews import Review
@@ -32,6 +33,8 @@ __all__ = [
     "ChangeEvent",
     "Earning",
     "FathomWebhook",
+    "Invitation",
+    "Invoice",
     "Job",
     "LedgerAccount",
     "LedgerEntry",
@@ -44,6 +47,7 @@ __all__ = [
     "ParentLink",
     "Payment",
     "Payout",
+    "Plan",
     "Profile",
     "RateLimit",
     "Recording",

@@ -4,11 +4,11 @@
 exclusion constraint is the last guard against double booking: whatever races the API loses,
 two rows of one tutor never overlap. A session holds a row while its status holds the slot
 (`domain.lifecycle.HOLDS_SLOT`); a pending move proposal holds the proposed slot in a row
-of purpose `move` (its `session_id` the session's), and a plan's weekly reservation will
-hold rows of its own purpose, so all of them exclude each other with no cross-table check
-(a constraint cannot span tables). Rows of one session never exclude each other: a lesson
-moved by half an hour overlaps its own old slot until the move is accepted. A tentative row
-carries `expires_at`; a firm one (paid) has none.
+of purpose `move` (its `session_id` the session's), and a plan's future lessons are rows
+of purpose `plan` (its `plan_id` set, no session), so all of them exclude each other with
+no cross-table check (a constraint cannot span tables). Rows of one session never exclude
+each other: a lesson moved by half an hour overlaps its own old slot until the move is
+accepted. A tentative row carries `expires_at`; a firm one (paid) has none.
 
 Why the session's row is kept by a trigger (migration 0004, `session_holds_time`) rather
 than by the services: the row must follow the session through every status change, and
@@ -46,6 +46,9 @@ class TimeHold(Base):
               postgresql_where=text("purpose = 'session'")),
         Index("uq_time_holds_move", "session_id", unique=True,
               postgresql_where=text("purpose = 'move'")),
+        # A plan reserves each of its lessons once.
+        Index("uq_time_holds_plan", "plan_id", "starts_at", unique=True,
+              postgresql_where=text("purpose = 'plan'")),
         # The sweep looks for tentative holds whose time is up.
         Index("ix_time_holds_expires_at", "expires_at",
               postgresql_where=text("expires_at IS NOT NULL")),
@@ -58,6 +61,8 @@ class TimeHold(Base):
     purpose: Mapped[HoldPurpose] = mapped_column(enum_type(HoldPurpose, 16))
     session_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("sessions.id", ondelete="CASCADE"))
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -28,6 +28,13 @@ class Payment(Base):
             unique=True,
             postgresql_where=text(OPEN_PAYMENT_SQL),
         ),
+        # And one per plan invoice.
+        Index(
+            "uq_payments_one_open_per_invoice",
+            "invoice_id",
+            unique=True,
+            postgresql_where=text(OPEN_PAYMENT_SQL),
+        ),
         Index(
             "ix_payments_next_check", "next_check_at", postgresql_where=text("closed_at IS NULL")
         ),
@@ -37,6 +44,8 @@ class Payment(Base):
         UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
     )
     session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id"))
+    # Or a plan's invoice (then no session); neither: a transaction we never started.
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     trans_id: Mapped[str] = mapped_column(String(32), unique=True)
     method: Mapped[str] = mapped_column(String(16))  # link | direct | credit | unknown
     amount_xaf: Mapped[int] = mapped_column(Integer)

@@ -25,6 +25,9 @@ class TutoringSession(Base):
             name="tentative_hold_expires"),
         Index("ix_sessions_student_starts", "student_id", "starts_at"),
         Index("ix_sessions_tutor_starts", "tutor_id", "starts_at"),
+        # A plan's invoice books each of its lessons once, however often it is confirmed.
+        Index("uq_sessions_invoice_lesson", "invoice_id", "starts_at", unique=True,
+              postgresql_where=text("invoice_id IS NOT NULL")),
         # The few that need an operator, read by /metrics on every scrape and by the console.
         Index("ix_sessions_attention", "starts_at",
               postgresql_where=text("meet_state = 'failed' OR recording_state = 'missing'")),
@@ -57,5 +60,8 @@ class TutoringSession(Base):
     # The cancellation policy and commission in force when it was booked (domain.policy):
     # a later change of the settings never rewrites what this booking promised.
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # A lesson of a plan, booked by paying the plan's invoice (domain.plans).
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
