@@ -178,7 +178,10 @@ async def test_listing_sessions_costs_the_same_queries_for_one_or_several(
     statements: list[str] = []
 
     def count(*args: Any) -> None:
-        statements.append(args[2])
+        # The live feed reads announced change events on the same engine whenever a commit
+        # lands (under load, during the listing): not the listing's statements.
+        if "change_events" not in args[2]:
+            statements.append(args[2])
 
     async def queries_to_list() -> int:
         statements.clear()
@@ -194,4 +197,4 @@ async def test_listing_sessions_costs_the_same_queries_for_one_or_several(
     one = await queries_to_list()
     for hours in (48, 72):  # three unpaid bookings at most
         await pay(await book("student", hours_ahead=hours))
-    assert await queries_to_list() == one
+    assert await queries_to_list() == one, statements
