@@ -8,6 +8,8 @@ from wrk, so the generator is not what we measure. The serving stack is priced i
 run: the same app under uvicorn + httptools without our head limits (`httptools`, what
 `serve` ran before them) and under each of `BENCH_STACKS` (e.g. `h11,hypercorn,granian`,
 see bench/stacks.py); `rps_vs_httptools` is each server's throughput over that one's.
+`cpu_us_per_delivery` is the server process's own CPU (user + system) per acknowledged
+delivery — steadier than throughput on a shared machine — and `cpu_vs_floor` its ratio.
 
 Every server is warmed up first (a discarded run), and every run sends deliveries no run
 before it sent: a resend is a cheaper path (ours answers `duplicate` without storing), so
@@ -37,7 +39,7 @@ import asyncpg
 import httpx
 
 from bench import stacks
-from bench.harness import FAPSHI_SECRET, free_port, median, rss_mb, serve
+from bench.harness import FAPSHI_SECRET, cpu_seconds, free_port, median, rss_mb, serve
 from prepskul.providers.fathom.signatures import sign
 
 FATHOM_SECRET = "whsec_" + "YmVuY2gtZmF0aG9tLXNlY3JldC0zMi1ieXRlcyEhIQ=="
@@ -169,8 +171,10 @@ def wrk(base: str, script: Script, connections: int, window: int,
         raise SystemExit(f"{base}: {sent} requests overran the {script.window} fresh "
                          "deliveries of a run; raise WINDOWS")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),  # type: ignore[union-attr]
-            "p50_ms": latency("50"), "p99_ms": latency("99"),
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+    return {"requests": float(sent), "rps": rps,
+            "p50_ms": latency("50"), "p75_ms": latency("75"), "p90_ms": latency("90"),
+            "p99_ms": latency("99"),
             "errors": float(errors.group(1)) if errors else 0.0}
 
 
@@ -217,16 +221,16 @@ async def run(url: str) -> dict[str, Any]:
         async with httpx.AsyncClient() as client:
             await client.post(f"{providers}/sandbox/fapshi/_control", json={"latency": 0.15})
         ours, ours_pid = await running.enter_async_context(serve(url, extra_env=secrets_env))
-        targets = {"ours": ours}
+        targets, pids = {"ours": ours}, {"ours": ours_pid}
         for name in stack_names:
-            targets[name] = (await running.enter_async_context(
-                serve(url, extra_env=secrets_env, stack=name)))[0]
+            targets[name], pids[name] = await running.enter_async_context(
+                serve(url, extra_env=secrets_env, stack=name))
         floor_port, seed_port = free_port(), free_port()
         plain = url.replace("postgresql+asyncpg://", "postgresql://")
-        await running.enter_async_context(process(
+        pids["floor"] = await running.enter_async_context(process(
             [sys.executable, "-m", "uvicorn", "bench.floor:app", "--port", str(floor_port),
              "--no-access-log", "--log-level", "warning"], {"DATABASE_URL": url}, floor_port))
-        await running.enter_async_context(process(
+        pids["seed"] = await running.enter_async_context(process(
             ["node", str(SEED / "server.js")],
             {"DATABASE_URL": plain.split("?")[0] if "host=" not in plain else plain,
              "PORT": str(seed_port), "FAPSHI_BASE_URL": f"{providers}/sandbox/fapshi",
@@ -248,8 +252,12 @@ async def run(url: str) -> dict[str, Any]:
                 for _ in range(REPEATS):
                     window += 1
                     for name, base in targets.items():
-                        runs[name].append(await asyncio.to_thread(
-                            wrk, base, scripts[name], level, window))
+                        cpu = cpu_seconds(pids[name])
+                        figures = await asyncio.to_thread(wrk, base, scripts[name], level,
+                                                          window)
+                        figures["cpu_us_per_delivery"] = 1e6 * (
+                            cpu_seconds(pids[name]) - cpu) / max(1.0, figures["requests"])
+                        runs[name].append(figures)
                 for name, figures in runs.items():
                     rows.append({"endpoint": provider, "senders": level, "server": name,
                                  **{k: median([f[k] for f in figures]) for k in figures[0]}})
@@ -261,4 +269,5 @@ async def run(url: str) -> dict[str, Any]:
         row["rps_vs_seed"] = row["rps"] / same["seed"]["rps"]
         row["p99_vs_seed"] = row["p99_ms"] / same["seed"]["p99_ms"]
         row["rps_vs_httptools"] = row["rps"] / same["httptools"]["rps"]
+        row["cpu_vs_floor"] = row["cpu_us_per_delivery"] / same["floor"]["cpu_us_per_delivery"]
     return {"ingest": rows, "footprint_ingest": [rss]}

@@ -3,6 +3,8 @@ settings from the environment, uvloop, `gc.freeze()`), under another HTTP server
 ingest benchmark can price the server we chose against the others (BENCHMARKS.md §1).
 
 - `bounded`: what `serve` runs — uvicorn + httptools with our head limits (http_server.py);
+- `routed`: the same, but the two webhooks answered by their FastAPI routes rather than the
+  raw ASGI fast path (`api.webhooks.WebhookFastPath`): what that fast path gains;
 - `httptools`: uvicorn + httptools as it comes: no head limit (what `serve` ran before);
 - `h11`: uvicorn + h11, whose `h11_max_incomplete_event_size` (16 KB) bounds the head;
 - `hypercorn`: Hypercorn (h11, `h11_max_incomplete_size`), if installed;
@@ -22,7 +24,7 @@ from prepskul.app import create_app
 from prepskul.http_server import server_config
 from prepskul.runtime import Runtime
 
-STACKS = ("bounded", "httptools", "h11", "hypercorn", "granian")
+STACKS = ("bounded", "routed", "httptools", "h11", "hypercorn", "granian")
 
 
 def available(stack: str) -> bool:
@@ -38,8 +40,8 @@ def _runtime() -> Any:
 
 
 async def _uvicorn(rt: Runtime, stack: str, port: int) -> None:
-    app = create_app(rt)
-    if stack == "bounded":
+    app = create_app(rt, webhook_fast_path=stack != "routed")
+    if stack in ("bounded", "routed"):
         config = server_config(app, rt.settings, host="127.0.0.1", port=port)
     else:
         config = uvicorn.Config(app, host="127.0.0.1", port=port, http=stack, log_config=None,

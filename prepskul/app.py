@@ -58,9 +58,12 @@ NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fal
 
 
 def create_app(
-    rt: Runtime, *, run_worker: bool = False, mount_fakes: bool | None = None
+    rt: Runtime, *, run_worker: bool = False, mount_fakes: bool | None = None,
+    webhook_fast_path: bool = True,
 ) -> FastAPI:
-    """`run_worker` runs the job worker inside this process (the demo does)."""
+    """`run_worker` runs the job worker inside this process (the demo does).
+    `webhook_fast_path=False` leaves the two webhooks to their FastAPI routes (the
+    benchmark's `routed` stack prices the fast path with it)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -129,6 +132,8 @@ def create_app(
     async def refused(_: object, exc: rendering.PageRefused) -> RedirectResponse:
         return rendering.back(exc.url, exc.notice)
 
+    if webhook_fast_path:  # innermost: inside the body limit, request id and headers
+        app.add_middleware(webhooks.WebhookFastPath)
     app.add_middleware(RefuseUnstorableText,
                        exempt=("/api/webhooks/", f"{SANDBOX_PREFIX}/", "/static/"))
     app.add_middleware(BodyLimit, default=rt.settings.max_api_body_bytes,

@@ -20,8 +20,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prepskul.db.models import Invitation, ParentLink, Profile, TutoringSession
-from prepskul.domain.errors import Conflict, NotAllowed, NotFound
+from prepskul.db.models import Invitation, ParentLink, Plan, Profile, TutoringSession
+from prepskul.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from prepskul.domain.families import (
     CodeState,
     check_usable,
@@ -99,7 +99,9 @@ async def edit_child(db: AsyncSession, parent: Profile, child_id: uuid.UUID,
         child.school = school_name(changes["school"])
     if "level" in changes:
         child.level = changes["level"]
-    if changes.get("language") is not None:
+    if "language" in changes:
+        if changes["language"] is None:
+            raise InvalidInput("value_required", "language cannot be empty.")
         child.language = changes["language"]
     return child
 
@@ -210,8 +212,9 @@ async def _take_over(db: AsyncSession, now: datetime, learner_id: uuid.UUID, acc
     assert learner is not None  # the code's row cascades with it
     if learner.merged_into_id is not None:
         raise Conflict("invitation_used", "This learner is already linked to an account.")
-    await db.execute(update(TutoringSession).where(TutoringSession.student_id == learner.id)
-                     .values(student_id=account.id))
+    for owned in (TutoringSession, Plan):  # every table whose rows name the learner
+        await db.execute(update(owned).where(owned.student_id == learner.id)
+                         .values(student_id=account.id))
     parents = (await db.scalars(select(ParentLink.parent_id).where(
         ParentLink.student_id == learner.id, ParentLink.active()))).all()
     for parent_id in parents:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from prepskul.db.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from prepskul.domain.errors import Conflict
@@ -26,17 +27,20 @@ class InsufficientFunds(Conflict):
 
 
 async def account_id(db: AsyncSession, account: Account) -> int:
-    """The account's row, created on first use."""
-    await db.execute(
-        insert(LedgerAccount).values(
-            kind=account.kind, owner_id=account.owner,
-            may_go_negative=account.kind in MAY_GO_NEGATIVE, balance_xaf=0,
-        ).on_conflict_do_nothing(constraint="uq_ledger_accounts_kind_owner")
-    )
-    found = await db.scalar(select(LedgerAccount.id).where(
-        LedgerAccount.kind == account.kind,
-        LedgerAccount.owner_id.is_(None) if account.owner is None
-        else LedgerAccount.owner_id == account.owner))
+    """The account's row, created on first use. Looked up first: past its first posting an
+    account exists, and the look-up alone is one round trip where insert-then-select was
+    two on every posting (BENCHMARKS.md §7). A concurrent first use is safe: our insert
+    then waits for theirs and does nothing, and the second look-up sees their row."""
+    look_up = select(LedgerAccount.id).where(*_row_of(account))
+    found = await db.scalar(look_up)
+    if found is None:
+        await db.execute(
+            insert(LedgerAccount).values(
+                kind=account.kind, owner_id=account.owner,
+                may_go_negative=account.kind in MAY_GO_NEGATIVE, balance_xaf=0,
+            ).on_conflict_do_nothing(constraint="uq_ledger_accounts_kind_owner")
+        )
+        found = await db.scalar(look_up)
     assert found is not None
     return int(found)
 
@@ -66,31 +70,44 @@ async def post(
         if getattr(exc.orig, "sqlstate", None) == CHECK_VIOLATION:
             raise InsufficientFunds() from None
         raise
-    await _announce(db, movement, session_id)
+    await _announce(db, movement, ids, session_id)
     return True
 
 
-async def _announce(db: AsyncSession, movement: Movement, session_id: uuid.UUID | None) -> None:
-    """Each person whose own balance moved sees it on the change feed: what moved and their
-    balances after it — only theirs, never the other party's share of the same movement."""
-    moved: dict[uuid.UUID, dict[str, int]] = {}
-    for e in movement.entries:
-        if e.account.kind in PERSONAL and e.account.owner is not None:
-            changes = moved.setdefault(e.account.owner, {})
-            changes[e.account.kind.value] = changes.get(e.account.kind.value, 0) + e.amount
-    for owner, changes in moved.items():
-        after = await balances_of(db, owner)
+async def _announce(db: AsyncSession, movement: Movement, ids: list[int],
+                    session_id: uuid.UUID | None) -> None:
+    """Each person whose own balance moved sees it on the change feed: what moved in their
+    accounts and those accounts' balances after it — only theirs, never the other party's
+    share of the same movement. One read for all of them, and none when no person's money
+    moved (a payment into clearing, a platform fee)."""
+    mine = [(a, e) for a, e in zip(ids, movement.entries, strict=True)
+            if e.account.kind in PERSONAL and e.account.owner is not None]
+    if not mine:
+        return
+    after = {row.id: row.balance_xaf for row in await db.execute(
+        select(LedgerAccount.id, LedgerAccount.balance_xaf).where(
+            LedgerAccount.id.in_([a for a, _ in mine])))}
+    moved: dict[uuid.UUID, tuple[dict[str, int], dict[str, int]]] = {}
+    for account, entry in mine:
+        assert entry.account.owner is not None
+        changes, balances = moved.setdefault(entry.account.owner, ({}, {}))
+        kind = entry.account.kind.value
+        changes[kind] = changes.get(kind, 0) + entry.amount
+        balances[kind] = int(after[account])
+    for owner, (changes, balances) in moved.items():
         feed.record_private(db, "balance.changed", [owner], {
-            "reason": movement.kind, "change_xaf": changes,
-            "balance_xaf": {kind.value: after.get(kind, 0) for kind in PERSONAL},
+            "reason": movement.kind, "change_xaf": changes, "balance_xaf": balances,
         }, session_id=session_id)
 
 
+def _row_of(account: Account) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return (LedgerAccount.kind == account.kind,
+            LedgerAccount.owner_id.is_(None) if account.owner is None
+            else LedgerAccount.owner_id == account.owner)
+
+
 async def balance(db: AsyncSession, account: Account) -> int:
-    owner = (LedgerAccount.owner_id.is_(None) if account.owner is None
-             else LedgerAccount.owner_id == account.owner)
-    found = await db.scalar(select(LedgerAccount.balance_xaf).where(
-        LedgerAccount.kind == account.kind, owner))
+    found = await db.scalar(select(LedgerAccount.balance_xaf).where(*_row_of(account)))
     return int(found or 0)
 
 

@@ -115,6 +115,19 @@ async def test_a_bad_child_is_refused_and_nothing_is_added(
                 ).all() == []
 
 
+@pytest.mark.parametrize("change", [{"full_name": None}, {"language": None},
+                                    {"full_name": ""}, {"school": "s" * 121}])
+async def test_a_bad_edit_is_refused_and_changes_nothing(
+    api, auth, change
+) -> None:  # type: ignore[no-untyped-def]
+    child = await add(api, auth("parent"))
+    response = await api.patch(f"/api/children/{child['id']}", json=change,
+                               headers=auth("parent"))
+    assert response.status_code == 422, response.text
+    assert (await api.get(f"/api/children/{child['id']}", headers=auth("parent"))
+            ).json() == child
+
+
 async def test_only_parents_have_children(api, auth) -> None:  # type: ignore[no-untyped-def]
     for who in ("student", "tutor"):
         response = await api.post("/api/children", json={"full_name": "X"}, headers=auth(who))

@@ -16,6 +16,7 @@ from prepskul.api.auth import mint_token
 from prepskul.db.models import Invitation, ParentLink, Profile
 from prepskul.domain.people import Role
 from tests.conftest import JWT_SECRET
+from tests.integration.test_plans import propose as propose_plan
 
 
 def account(role: Role = Role.STUDENT) -> tuple[uuid.UUID, dict[str, str]]:
@@ -38,11 +39,12 @@ async def accept(api: Any, headers: dict[str, str], code: str) -> Any:
 
 
 async def test_a_child_with_an_account_accepts_a_code_and_sees_their_history(
-    api, auth, book, rt
+    api, auth, book, rt, clock
 ) -> None:  # type: ignore[no-untyped-def]
     added = (await api.post("/api/children", json={"full_name": "Bibi", "school": "Lycée"},
                             headers=auth("parent"))).json()
     session = await book("parent", student_id=added["id"])
+    plan = await propose_plan(api, auth, clock, student_id=added["id"])
     made = await invite(api, auth, added["id"])
     assert len(made["code"]) == 11 and made["child_id"] == added["id"]
     kid, headers = account()
@@ -50,6 +52,8 @@ async def test_a_child_with_an_account_accepts_a_code_and_sees_their_history(
     accepted = await accept(api, headers, made["code"].replace("-", "").lower())
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["parent_name"] == "Paul Parent"
+    assert (await api.get(f"/api/plans/{plan['id']}", headers=auth("parent"))
+            ).json()["student_id"] == str(kid)
     mine = (await api.get("/api/sessions", headers=headers)).json()["items"]
     assert [s["id"] for s in mine] == [session["id"]]
     assert mine[0]["student_id"] == str(kid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -23,13 +24,19 @@ def verify(body: bytes, headers: Mapping[str, str], secrets: list[str]) -> None:
     reason = "no signature matched"
     for secret in secrets:
         try:
-            Webhook(secret).verify(body, wanted, json_parse=False)
+            _webhook(secret).verify(body, wanted, json_parse=False)
             return
         except WebhookVerificationError as exc:
             reason = str(exc)
         except UnicodeDecodeError:
             raise BadSignature("the body is not UTF-8") from None
     raise BadSignature(reason)
+
+
+@lru_cache(maxsize=8)
+def _webhook(secret: str) -> Webhook:
+    """One verifier per secret, its key decoded once (not on every delivery)."""
+    return Webhook(secret)
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
