@@ -78,12 +78,23 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         os.environ["BENCH_SECONDS"] = "1"  # read by the benchmarks as they are imported
-    from bench import contention, fanout, ingest, ledger, pay_to_meet, plot, slots, startup
+    from bench import (
+        contention,
+        fanout,
+        ingest,
+        invoice_to_meet,
+        ledger,
+        pay_to_meet,
+        plot,
+        slots,
+        startup,
+    )
     from bench.harness import database
 
     benches = {
         "ingest": ingest.run, "pay_to_meet": pay_to_meet.run, "fanout": fanout.run,
-        "contention": contention.run, "slots": slots.run, "ledger": ledger.run,
+        "invoice_to_meet": invoice_to_meet.run, "contention": contention.run,
+        "slots": slots.run, "ledger": ledger.run,
         "startup": startup.run,
     }
     unknown = set(args.names) - set(benches)

@@ -92,9 +92,11 @@ def database() -> Iterator[str]:
 
 @asynccontextmanager
 async def serve(url: str, *, command: str = "serve", extra_env: dict[str, str] | None = None,
-                stack: str | None = None) -> AsyncIterator[tuple[str, int]]:
+                stack: str | None = None, module: str | None = None
+                ) -> AsyncIterator[tuple[str, int]]:
     """`prepskul serve` (or `worker`, …) in its own process; yields (base URL, pid). With a
-    `stack`, the same app under another HTTP server (`bench.stacks`)."""
+    `stack`, the same app under another HTTP server (`bench.stacks`); with a `module`, that
+    benchmark module (`python -m module`, a floor) instead of a `prepskul` command."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": url, "SUPABASE_JWT_SECRET": JWT_SECRET,
@@ -105,6 +107,8 @@ async def serve(url: str, *, command: str = "serve", extra_env: dict[str, str] |
         args += ["--port", str(port)]
     if stack is not None:
         args = [sys.executable, "-m", "bench.stacks", stack, str(port)]
+    if module is not None:
+        args = [sys.executable, "-m", module]
     proc = await asyncio.create_subprocess_exec(
         *args, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     try:

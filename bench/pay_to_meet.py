@@ -8,12 +8,18 @@ counted (it is in `from_click_p50_ms`, for the record).
 
 Everything shares the machine's cores: `serve` (with the fake providers inside it), the
 worker, Postgres and this client. The CPU each spends per paid session is recorded, since it
-is what sets the rate one machine can hold."""
+is what sets the rate one machine can hold.
+
+Each rate runs twice, back to back: first against the floor (`bench.pay_to_meet_floor`:
+the same provider calls and durable writes with bare asyncpg and httpx, no ORM, no queue),
+then against `prepskul worker`; `worker_cpu_vs_floor` is the worker's CPU per paid session
+over the floor's. `BENCH_PAY_RATES=10,30` runs only those rows."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,54 +88,88 @@ async def _webhook_arrivals(url: str) -> dict[str, float]:
         await conn.close()
 
 
+async def _phase(base: str, client: httpx.AsyncClient, url: str, serve_pid: int, pid: int,
+                 rate: int, count: int, offset: int) -> dict[str, Any]:
+    """Pay `count` sessions at `rate` per second; latencies, and CPU per paid session of
+    `serve`, of the process doing the work (`pid`: the worker or the floor) and of Postgres."""
+    pairs = await _prepare(client, count, offset)
+    arrivals: dict[str, float] = {}
+    ready = asyncio.Event()
+    watcher = asyncio.create_task(_subscribe(base, arrivals, ready))
+    await ready.wait()
+    sent: dict[str, float] = {}
+    tasks = []
+    cpu = [cpu_seconds(serve_pid), cpu_seconds(pid), cpu_seconds()]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for n, (session_id, link) in enumerate(pairs):
+        tasks.append(asyncio.create_task(_pay(client, sent, session_id, link)))
+        await asyncio.sleep(max(0.0, started + (n + 1) / rate - loop.time()))
+    await asyncio.gather(*tasks)
+    for _ in range(600):  # up to a minute for the last links
+        if len(arrivals) >= count:
+            break
+        await asyncio.sleep(0.1)
+    watcher.cancel()
+    serve_cpu, worker_cpu, database_cpu = (
+        (now - before) * 1000 / count for now, before in zip(
+            (cpu_seconds(serve_pid), cpu_seconds(pid), cpu_seconds()), cpu, strict=True))
+    received = await _webhook_arrivals(url)
+    delays = [(arrivals[s] - received[s]) * 1000 for s in sent if s in arrivals and s in received]
+    clicks = [(arrivals[s] - sent[s]) * 1000 for s in sent if s in arrivals]
+    return {"links_seen": len(delays), "p50_ms": median(delays),
+            "p99_ms": percentile(delays, 0.99),
+            "p99_minus_provider_ms": percentile(delays, 0.99) - PROVIDER_MS,
+            "from_click_p50_ms": median(clicks), "cpu_ms_serve_and_fakes": serve_cpu,
+            "cpu_ms_worker": worker_cpu, "cpu_ms_postgres": database_cpu}
+
+
+_FORGET_UNCLAIMED = "UPDATE prepskul.jobs SET status = 'done' WHERE status = 'queued' AND kind = $1"
+
+
+async def _forget_floor_deliveries(url: str) -> None:
+    """The floor processed the deliveries of its phase without the queue: their jobs must not
+    be run again by the worker of the next phase (that CPU would be counted against it)."""
+    conn = await asyncpg.connect(plain_dsn(url))
+    try:
+        await conn.execute(_FORGET_UNCLAIMED, "process_fapshi_webhook")
+    finally:
+        await conn.close()
+
+
 async def run(url: str) -> dict[str, Any]:
+    """Each rate twice, floor first, then `worker`, each started for its phase: the two see
+    the same machine within a minute of each other, and their ratio is what to read."""
     rows, footprint = [], {}
     # Two demo bookers hold every session unpaid until its turn comes: lift the per-booker
     # limits against squatting, which are not what this measures.
     roomy = {"MAX_OPEN_UNPAID_BOOKINGS": "100000", "BOOKING_ATTEMPTS_PER_HOUR": "1000000"}
+    chosen = os.environ.get("BENCH_PAY_RATES")  # e.g. "10,30": only those rows
+    rates = [r for r in RATES if chosen is None or str(r[0]) in chosen.split(",")]
     async with serve(url, extra_env=roomy) as (base, serve_pid), \
-            serve(url, command="worker", extra_env={"PUBLIC_BASE_URL": base}) as (_, worker_pid):
-        await asyncio.sleep(3)  # the worker has started and gone idle
-        footprint = {"serve_idle_mb": rss_mb(serve_pid), "worker_idle_mb": rss_mb(worker_pid)}
-        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-            for fake in ("fapshi", "google"):
-                await client.post(f"/sandbox/{fake}/_control", json={"latency": 0.15})
-            offset = 0
-            for rate, count in RATES:
-                pairs = await _prepare(client, count, offset)
-                offset += count
-                arrivals: dict[str, float] = {}
-                ready = asyncio.Event()
-                watcher = asyncio.create_task(_subscribe(base, arrivals, ready))
-                await ready.wait()
-                sent: dict[str, float] = {}
-                tasks = []
-                cpu = [cpu_seconds(serve_pid), cpu_seconds(worker_pid), cpu_seconds()]
-                loop = asyncio.get_running_loop()
-                started = loop.time()
-                for n, (session_id, link) in enumerate(pairs):
-                    tasks.append(asyncio.create_task(_pay(client, sent, session_id, link)))
-                    await asyncio.sleep(max(0.0, started + (n + 1) / rate - loop.time()))
-                await asyncio.gather(*tasks)
-                for _ in range(600):  # up to a minute for the last links
-                    if len(arrivals) >= count:
-                        break
-                    await asyncio.sleep(0.1)
-                watcher.cancel()
-                serve_cpu, worker_cpu, database_cpu = (
-                    (now - before) * 1000 / count for now, before in zip(
-                        (cpu_seconds(serve_pid), cpu_seconds(worker_pid), cpu_seconds()), cpu,
-                        strict=True))
-                received = await _webhook_arrivals(url)
-                delays = [(arrivals[s] - received[s]) * 1000 for s in sent
-                          if s in arrivals and s in received]
-                clicks = [(arrivals[s] - sent[s]) * 1000 for s in sent if s in arrivals]
-                rows.append({"paid_per_second": rate, "sessions": count,
-                             "links_seen": len(delays), "p50_ms": median(delays),
-                             "p99_ms": percentile(delays, 0.99),
-                             "p99_minus_provider_ms": percentile(delays, 0.99) - PROVIDER_MS,
-                             "from_click_p50_ms": median(clicks),
-                             "cpu_ms_serve_and_fakes": serve_cpu, "cpu_ms_worker": worker_cpu,
-                             "cpu_ms_postgres": database_cpu})
-        footprint |= {"serve_loaded_mb": rss_mb(serve_pid), "worker_loaded_mb": rss_mb(worker_pid)}
+            httpx.AsyncClient(base_url=base, timeout=60) as client:
+        footprint = {"serve_idle_mb": rss_mb(serve_pid)}
+        for fake in ("fapshi", "google"):
+            await client.post(f"/sandbox/{fake}/_control", json={"latency": 0.15})
+        offset = 0
+        for rate, count in rates:
+            env = {"PUBLIC_BASE_URL": base}
+            async with serve(url, module="bench.pay_to_meet_floor", extra_env=env) as (_, pid):
+                await asyncio.sleep(1)
+                floor = await _phase(base, client, url, serve_pid, pid, rate, count, offset)
+            offset += count
+            await _forget_floor_deliveries(url)
+            async with serve(url, command="worker", extra_env=env) as (_, pid):
+                await asyncio.sleep(3)  # the worker has started and gone idle
+                footprint.setdefault("worker_idle_mb", rss_mb(pid))
+                ours = await _phase(base, client, url, serve_pid, pid, rate, count, offset)
+                footprint["worker_loaded_mb"] = rss_mb(pid)
+            offset += count
+            rows.append({"paid_per_second": rate, "sessions": count, **ours,
+                         "floor_p50_ms": floor["p50_ms"], "floor_p99_ms": floor["p99_ms"],
+                         "floor_links_seen": floor["links_seen"],
+                         "cpu_ms_floor": floor["cpu_ms_worker"],
+                         "worker_cpu_vs_floor": ours["cpu_ms_worker"] / floor["cpu_ms_worker"],
+                         "uptime_load_1min": os.getloadavg()[0]})
+        footprint["serve_loaded_mb"] = rss_mb(serve_pid)
     return {"pay_to_meet": rows, "footprint_pay_to_meet": [footprint]}

@@ -132,6 +132,9 @@ def create_app(
     async def refused(_: object, exc: rendering.PageRefused) -> RedirectResponse:
         return rendering.back(exc.url, exc.notice)
 
+    # Innermost: an admitted caller's live stream skips only the routing (api/events.py);
+    # a webhook, taken by its fast path just outside, never passes here.
+    app.add_middleware(events.LiveStreams)
     if webhook_fast_path:  # innermost: inside the body limit, request id and headers
         app.add_middleware(webhooks.WebhookFastPath)
     app.add_middleware(RefuseUnstorableText,
@@ -141,4 +144,5 @@ def create_app(
     app.add_middleware(SecurityHeaders, docs_paths=("/docs", "/redoc"),
                        https=rt.settings.public_base_url.startswith("https://"))
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(events.KeepServerSend)  # outermost: the server's own send, for streams
     return app

@@ -105,8 +105,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
 
 
 @app.command()
-def worker() -> None:
+def worker(
+        metrics_port: int = typer.Option(
+            0, help="serve this worker's /metrics on this port (0: none); one per worker"),
+        metrics_host: str = typer.Option("127.0.0.1", help="the address it listens on"),
+) -> None:
     """Run jobs until SIGTERM/SIGINT; any number of workers may share one database."""
+    from prepskul.jobs.exporter import serve_metrics
     from prepskul.jobs.registry import build_worker
 
     async def work(rt: Runtime) -> None:
@@ -114,7 +119,13 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await build_worker(rt).run(stop)
+        exporter = (await serve_metrics(rt.settings, metrics_host, metrics_port)
+                    if metrics_port else None)
+        try:
+            await build_worker(rt).run(stop)
+        finally:
+            if exporter is not None:
+                exporter.close()
 
     _with_runtime(work)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
@@ -62,18 +61,12 @@ async def prometheus(rt: RuntimeDep, authorization: Annotated[str, Header()] = "
 
 
 def _metrics_refusal(settings: Settings, authorization: str) -> Response | None:
-    expected = settings.metrics_token
-    if expected is None:
-        if settings.is_sandbox:
-            return None
-        return problem(403, "metrics_token_unset",
-                       "Set METRICS_TOKEN and scrape with it as a Bearer token.")
-    scheme, _, given = authorization.partition(" ")
-    if scheme.lower() == "bearer" and secrets.compare_digest(given.encode(), expected.encode()):
+    refused = metrics.refusal(settings, authorization)
+    if refused is None:
         return None
-    response = problem(401, "metrics_token_required",
-                       "Send 'Authorization: Bearer <METRICS_TOKEN>'.")
-    response.headers["WWW-Authenticate"] = "Bearer"
+    response = problem(*refused)
+    if refused[0] == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
 

@@ -6,7 +6,9 @@ import uuid
 from typing import Any
 
 import asyncpg
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -44,15 +46,29 @@ def make_engine(url: str, *, pool_size: int = 10, pool_mode: str = "direct") -> 
         # SQLAlchemy's dialect prepares statements by name itself: names must never collide
         # across the server connections the pooler hands out.
         args["prepared_statement_name_func"] = lambda: f"__ps_{uuid.uuid4().hex}__"
-    return create_async_engine(
+    engine = create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         # An error's text must never carry a row's values (emails, transcripts) into a log.
         hide_parameters=True,
         connect_args=args,
     )
+    event.listen(engine.sync_engine, "checkout", _ping)
+    return engine
+
+
+def _ping(dbapi_connection: Any, _record: object, _proxy: object) -> None:
+    """Every connection is checked alive as it leaves the pool (Supabase's pooler drops idle
+    ones, and a ping is cheaper than a failed request), in one round trip: SQLAlchemy's own
+    `pool_pre_ping` for asyncpg takes three (BEGIN, a prepared `;`, ROLLBACK — a lone
+    prepared statement would not survive a transaction pooler), where a simple-protocol
+    `SELECT 1` is a single message any pooler passes whole. A dead connection is replaced,
+    as with pre-ping."""
+    try:
+        dbapi_connection.run_async(lambda conn: conn.execute("SELECT 1"))
+    except Exception as exc:  # any failure: this connection is not to be trusted
+        raise DisconnectionError(f"liveness ping failed: {type(exc).__name__}") from exc
 
 
 async def connect(url: str, *, pool_mode: str = "direct") -> asyncpg.Connection:

@@ -15,8 +15,9 @@ log = logging.getLogger(__name__)
 async def process_fapshi_webhook(ctx: JobContext, payload: dict[str, Any]) -> str:
     rt = ctx.rt
     event_id = int(payload["event_id"])
-    trans_id = str((await inbox.load_body(rt, event_id))["transId"])
-    async with rt.sessions() as db:
+    async with rt.sessions() as db:  # one read for the delivery and whose transaction it is
+        stored = await inbox.load(db, event_id)
+        trans_id = str(stored.body["transId"])
         payout = await payouts.owner_of(db, trans_id)
     try:  # the truth, outside any transaction; a payout is asked of the payout service
         tx = await (payouts.ask_fapshi(rt, trans_id) if payout
@@ -31,7 +32,7 @@ async def process_fapshi_webhook(ctx: JobContext, payload: dict[str, Any]) -> st
         elif payout or tx.is_payout:
             outcome = await payouts.apply_transaction(db, rt, tx)
         else:
-            outcome = await payments.apply_transaction(db, rt, tx)
+            outcome = await payments.apply_transaction(db, rt, tx, learned_at=stored.received_at)
         await inbox.mark(db, event_id, "processed", now=rt.clock.now(), error=outcome)
     return outcome
 

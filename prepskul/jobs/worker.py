@@ -58,6 +58,7 @@ class Worker:
     batch: int = 8
     poll: float = 1.0
     concurrency: int = 32  # jobs in flight at once in `run` (they mostly wait on providers)
+    _enqueued: dict[JobKind, int] = field(default_factory=dict)  # schedule → last window
 
     async def _claim(self, limit: int) -> list[store.ClaimedJob]:
         async with self.rt.sessions.begin() as db:
@@ -82,16 +83,20 @@ class Worker:
         return total
 
     async def enqueue_schedules(self) -> None:
-        if not self.schedules:
-            return
+        """Each periodic job once per window. The dedupe key makes that true across workers;
+        remembering the windows this worker has already enqueued (or found enqueued) spares
+        the database an insert per schedule every second for nothing."""
         now = self.rt.clock.now()
+        due = {schedule.kind: int(now.timestamp() // schedule.every.total_seconds())
+               for schedule in self.schedules}
+        due = {kind: window for kind, window in due.items() if self._enqueued.get(kind) != window}
+        if not due:
+            return
         async with self.rt.sessions.begin() as db:
-            for schedule in self.schedules:
-                window = int(now.timestamp() // schedule.every.total_seconds())
-                await store.enqueue(
-                    db, schedule.kind, {}, now=now, dedupe_key=f"{schedule.kind}@{window}",
-                    max_attempts=1,
-                )
+            for kind, window in due.items():
+                await store.enqueue(db, kind, {}, now=now, dedupe_key=f"{kind}@{window}",
+                                    max_attempts=1)
+        self._enqueued.update(due)  # only once committed
 
     async def run(self, stop: asyncio.Event) -> None:
         """Keep up to `concurrency` jobs in flight: a slot that frees is refilled at once, so

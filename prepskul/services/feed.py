@@ -29,16 +29,20 @@ def session_event_data(session: TutoringSession) -> dict[str, Any]:
 
 async def record_change(
     db: AsyncSession, session: TutoringSession, type_: str, **extra: Any
-) -> None:
+) -> list[uuid.UUID]:
+    """Record the change for everyone it concerns; returns who that is (so telling them
+    need not ask again)."""
     await db.flush()
+    concerned = await audience(db, session)
     db.add(
         ChangeEvent(
             type=type_,
             session_id=session.id,
-            audience=await audience(db, session),
+            audience=concerned,
             data={**session_event_data(session), **extra},
         )
     )
+    return concerned
 
 
 def record_private(db: AsyncSession, type_: str, people: Iterable[uuid.UUID],

@@ -65,19 +65,38 @@ async def mark(
     db: AsyncSession, event_id: int, state: str, *, now: datetime, error: str | None = None
 ) -> None:
     """Record what processing did: processed | unreadable | failed (with the reason). An UPDATE,
-    not a load: the row holds the whole body (a long transcript, for Fathom)."""
-    await db.execute(
+    not a load: the row holds the whole body (a long transcript, for Fathom). How long a
+    processed delivery took since it arrived is observed for operators (`/metrics`)."""
+    row = (await db.execute(
         update(WebhookEvent).where(WebhookEvent.id == event_id)
-        .values(state=state, error=error, processed_at=now, attempts=WebhookEvent.attempts + 1))
+        .values(state=state, error=error, processed_at=now, attempts=WebhookEvent.attempts + 1)
+        .returning(WebhookEvent.provider, WebhookEvent.received_at))).first()
+    if row is not None and state == "processed":
+        provider, received_at = row
+        metrics.WEBHOOK_PROCESSING.labels(provider).observe(
+            max(0.0, (now - received_at).total_seconds()))
 
 
-async def load_body(rt: Runtime, event_id: int) -> dict[str, Any]:
-    """The stored delivery's JSON body, for the job that processes it. The raw bytes stay
-    as they came (evidence); what is read from them is stripped of the characters Postgres
-    cannot store in `text` or `jsonb` (NUL, lone surrogates), and the rest is kept."""
-    async with rt.sessions() as db:
-        event = await db.get(WebhookEvent, event_id)
+@dataclass(frozen=True)
+class Stored:
+    """A stored delivery as its processing reads it."""
+
+    body: dict[str, Any]
+    received_at: datetime
+
+
+async def load(db: AsyncSession, event_id: int) -> Stored:
+    """The stored delivery's JSON body and arrival. The raw bytes stay as they came
+    (evidence); what is read from them is stripped of the characters Postgres cannot store
+    in `text` or `jsonb` (NUL, lone surrogates), and the rest is kept."""
+    event = await db.get(WebhookEvent, event_id)
     if event is None:
         raise LookupError(f"webhook event {event_id} is gone")
     body: dict[str, Any] = storable(json.loads(event.body))
-    return body
+    return Stored(body, event.received_at)
+
+
+async def load_body(rt: Runtime, event_id: int) -> dict[str, Any]:
+    """The stored delivery's JSON body (`load`), in a read of its own."""
+    async with rt.sessions() as db:
+        return (await load(db, event_id)).body

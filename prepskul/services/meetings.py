@@ -7,10 +7,12 @@ midway, Google holds one event per session."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from prepskul import metrics
 from prepskul.db.models import Profile, TutoringSession
 from prepskul.domain.lifecycle import AWAITING_LESSON, Event, MeetState, RecordingState, Status
 from prepskul.domain.pricing import Kind
@@ -36,7 +38,10 @@ def title(session: TutoringSession) -> str:
     return f"{kind}: {session.subject}"
 
 
-async def create_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
+async def create_meeting(rt: Runtime, session_id: uuid.UUID, *,
+                         paid_at: datetime | None = None) -> str:
+    """Make the session's Calendar event and wait (briefly) for its Meet link. `paid_at`:
+    when its payment became known; the time from there to the link is observed."""
     async with rt.sessions() as db:
         session = await db.get(TutoringSession, session_id)
         if session is None or session.status not in AWAITING_LESSON:
@@ -54,6 +59,7 @@ async def create_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
             attendees=[email for pid in invited if (email := emails.get(pid))],
             va_email=rt.settings.va_email, request_id=uuid.uuid4().hex,
         )
+    settled = ""
     event = await rt.calendar.insert_event(body)  # 409 on a retry: the existing event
     # Bounded inside the job (1.5 s of waiting by default); still pending → retried later.
     event, conference = await rt.calendar.await_conference(
@@ -67,7 +73,11 @@ async def create_meeting(rt: Runtime, session_id: uuid.UUID) -> str:
             return "the session ended meanwhile: its event is being cancelled"
         if conference.state != "pending":
             await _settle(db, rt, session, conference.link)
-            return f"conference {conference.state}"
+            settled = f"conference {conference.state}"
+    if settled:
+        if paid_at is not None and conference.link:
+            metrics.PAYMENT_TO_MEET.observe(max(0.0, (rt.clock.now() - paid_at).total_seconds()))
+        return settled
     raise RetryLater("Google is still creating the Meet conference", after=15)
 
 
@@ -84,8 +94,8 @@ async def _settle(
     session.recording_state = RecordingState.AWAITING  # Fathom will join this link
     if session.status == Status.PAID:
         apply(session, Event.MEETING_CREATED)
-    await feed.record_change(db, session, "meet.ready")
-    await notifications.notify_people(db, rt, session, "meet_ready")
+    concerned = await feed.record_change(db, session, "meet.ready")
+    await notifications.notify_people(db, rt, session, "meet_ready", to=concerned)
 
 
 async def mark_meet_failed(rt: Runtime, session_id: uuid.UUID, reason: str) -> None:

@@ -138,6 +138,22 @@ PLAN_MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+PLAN_DETAILS: dict[str, dict[str, str]] = {
+    "invoice": {"en": "{total} XAF for {n} lessons, due {when} ({zone})",
+                "fr": "{total} XAF pour {n} cours, échéance le {when} ({zone})"},
+    "lessons": {"en": "{n} lessons from {when} ({zone})",
+                "fr": "{n} cours à partir du {when} ({zone})"},
+}
+
+
+def plan_detail(kind: str, language: str, *, n: int, when: datetime | None, zone: str,
+                total: int = 0) -> str:
+    """The variable part of a plan message, in the person's language and zone."""
+    lang = language if language in ("fr", "en") else "fr"
+    shown = local_time_text(when, zone, lang) if when else "—"
+    return PLAN_DETAILS[kind][lang].format(total=total, n=n, when=shown, zone=zone)
+
+
 def render_plan(kind: str, language: str, subject: str, detail: str) -> tuple[str, str]:
     lang = language if language in ("fr", "en") else "fr"
     title, body = PLAN_MESSAGES[kind][lang]

@@ -5,7 +5,7 @@ webhooks and reconciliation checks that lead there."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
@@ -110,9 +110,11 @@ async def _initiate(
         note=f"PrepSkul {session.kind} session: {session.subject}")
 
 
-async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction) -> str:
+async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction, *,
+                            learned_at: datetime | None = None) -> str:
     """Act on Fapshi's own answer about one transaction. Returns what happened, for the
-    inbox and the logs. Idempotent: applying the same answer twice changes nothing."""
+    inbox and the logs. Idempotent: applying the same answer twice changes nothing.
+    `learned_at`: when the news came (its webhook's arrival; now, for a check)."""
     now = rt.clock.now()
     payment = (await db.scalars(
         select(Payment).where(Payment.trans_id == tx.trans_id).with_for_update()
@@ -131,7 +133,7 @@ async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction) -> s
     session = await db.get(TutoringSession, payment.session_id, with_for_update=True)
     assert session is not None
     if tx.status is PaymentStatus.SUCCESSFUL:
-        return await _on_success(db, rt, payment, session, tx)
+        return await _on_success(db, rt, payment, session, tx, learned_at or now)
     if tx.status is PaymentStatus.FAILED:
         if payment.method == "direct":
             payment.closed_at = now  # a prompt that failed is over; a link may still be paid
@@ -152,7 +154,8 @@ async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction) -> s
 
 
 async def _on_success(
-    db: AsyncSession, rt: Runtime, payment: Payment, session: TutoringSession, tx: Transaction
+    db: AsyncSession, rt: Runtime, payment: Payment, session: TutoringSession, tx: Transaction,
+    learned_at: datetime,
 ) -> str:
     now = rt.clock.now()
     payment.confirmed_at = payment.closed_at = now
@@ -175,26 +178,28 @@ async def _on_success(
                         into=money.clearing(session.id), session_id=session.id)
     if verdict.late:  # credit set aside for it went back when its hold lapsed: again
         await money.apply_credit(db, rt, session, session.booked_by_id, fapshi_pays_rest=False)
-    await _confirm(db, rt, session, tx.trans_id, late=verdict.late)
+    await _confirm(db, rt, session, tx.trans_id, late=verdict.late, learned_at=learned_at)
     return "successful: session paid" + (" after its hold lapsed" if verdict.late else "")
 
 
 async def _confirm(
     db: AsyncSession, rt: Runtime, session: TutoringSession, trans_id: str, *,
-    late: bool = False,
+    late: bool = False, learned_at: datetime | None = None,
 ) -> None:
     """Paid: the session's time is held for good and its meeting is made. A late payment's
-    session was already booked again by `_book_late`."""
+    session was already booked again by `_book_late`. The meeting's job carries when the
+    payment became known, so the time to its Meet link is observed (`/metrics`)."""
     now = rt.clock.now()
     if not late:
         apply(session, Event.PAYMENT_CONFIRMED)
         session.hold_expires_at = None  # paid time is held for good
     session.meet_state = MeetState.PENDING
     # Same transaction as the status change: paid ⇔ exactly one create_meeting job.
-    await store.enqueue(db, JobKind.CREATE_MEETING, {"session_id": str(session.id)}, now=now,
-                        dedupe_key=f"create_meeting:{session.id}")
-    await feed.record_change(db, session, "session.paid", trans_id=trans_id)
-    await notifications.notify_people(db, rt, session, "paid")
+    await store.enqueue(db, JobKind.CREATE_MEETING, {
+        "session_id": str(session.id), "paid_at": (learned_at or now).isoformat()},
+        now=now, dedupe_key=f"create_meeting:{session.id}")
+    concerned = await feed.record_change(db, session, "session.paid", trans_id=trans_id)
+    await notifications.notify_people(db, rt, session, "paid", to=concerned)
 
 
 async def _book_late(db: AsyncSession, rt: Runtime, session: TutoringSession) -> bool:

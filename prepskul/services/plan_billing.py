@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Invoice, Payment, Plan, Profile
 from prepskul.domain.payments import OPEN_PAYMENT
-from prepskul.domain.people import Role, local_time_text
+from prepskul.domain.people import Role
 from prepskul.domain.plans import (
     LIVE,
     PAYABLE,
@@ -41,6 +41,7 @@ from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import booking, plans
 from prepskul.services.availability import limits_for
+from prepskul.services.messages import plan_detail
 from prepskul.services.plans import terms_of
 
 log = logging.getLogger(__name__)
@@ -128,9 +129,8 @@ async def _issue(db: AsyncSession, rt: Runtime, plan: Plan, index: int,
 
 
 def _due_text(invoice: Invoice, person: Profile) -> str:
-    when = local_time_text(invoice.due_at, person.time_zone, person.language)
-    return (f"{invoice.total_xaf} XAF for {len(invoice.lessons)} lessons, due {when} "
-            f"({person.time_zone})")
+    return plan_detail("invoice", person.language, n=len(invoice.lessons), when=invoice.due_at,
+                       zone=person.time_zone, total=invoice.total_xaf)
 
 
 async def void_unpaid(db: AsyncSession, rt: Runtime, plan: Plan, *, only_open: bool) -> None:

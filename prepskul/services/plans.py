@@ -13,18 +13,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, delete, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prepskul.db.models import ParentLink, Plan, Profile, TimeHold, TutoringSession
-from prepskul.domain.availability import Interval, check_available
+from prepskul.db.models import Invoice, ParentLink, Plan, Profile, TimeHold, TutoringSession
+from prepskul.domain.availability import Interval, check_available, wall_to_utc
 from prepskul.domain.booking import check_subject, resolve_student
 from prepskul.domain.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from prepskul.domain.holds import HoldPurpose
-from prepskul.domain.lifecycle import HOLDS_SLOT
+from prepskul.domain.lifecycle import AWAITING_LESSON, HOLDS_SLOT
 from prepskul.domain.people import Role, local_time_text
 from prepskul.domain.plans import (
     LIVE,
     MAX_LENGTH,
     RESERVING,
     Discounts,
+    InvoiceStatus,
     Lesson,
     PlanEvent,
     PlanStatus,
@@ -42,9 +43,10 @@ from prepskul.domain.pricing import Kind, price_xaf
 from prepskul.domain.throttle import booking_refused
 from prepskul.domain.tutors import check_taking_bookings
 from prepskul.runtime import Runtime
-from prepskul.services import holds, money, notifications, throttle
+from prepskul.services import booking, holds, money, notifications, throttle
 from prepskul.services.availability import availability_of, limits_for
 from prepskul.services.booking import booking_rate, trial_prices
+from prepskul.services.messages import plan_detail
 from prepskul.services.people import children_of, get_tutor
 
 
@@ -142,9 +144,9 @@ async def tell(db: AsyncSession, rt: Runtime, plan: Plan, kind: str, *,
         occasion=occasion, detail=lambda _person: detail)
 
 
-def describe(plan: Plan, person_zone: str, language: str, lessons_: list[Lesson]) -> str:
-    first = local_time_text(lessons_[0].starts_at, person_zone, language) if lessons_ else "—"
-    return f"{len(lessons_)} lessons from {first} ({person_zone})"
+def describe(person: Profile, lessons_: list[Lesson]) -> str:
+    return plan_detail("lessons", person.language, n=len(lessons_), zone=person.time_zone,
+                       when=lessons_[0].starts_at if lessons_ else None)
 
 
 # ---- free time --------------------------------------------------------------------------------
@@ -163,6 +165,19 @@ async def _held_by_others(db: AsyncSession, plan: Plan, start: datetime, end: da
     return [(s, e) for s, e in rows.all()]
 
 
+async def future_lessons(db: AsyncSession, plan: Plan, first: date, after: date,
+                         not_before: datetime) -> list[Lesson]:
+    """The plan's lessons on dates [first, after) starting after `not_before`, less those
+    of a period whose invoice was void (a pause skips that period: it is not invoiced
+    again, so its times stay the tutor's)."""
+    skipped = set((await db.scalars(select(Invoice.period_index).where(
+        Invoice.plan_id == plan.id, Invoice.status == InvoiceStatus.VOID))).all())
+    zone = ZoneInfo(plan.tutor_zone)
+    return [x for x in lessons_between(plan, first, after)
+            if x.starts_at > not_before and period_index_on(
+                terms_of(plan), x.starts_at.astimezone(zone).date()) not in skipped]
+
+
 async def check_free(db: AsyncSession, rt: Runtime, tutor: Profile, plan: Plan,
                      first: date | None = None) -> list[Lesson]:
     """Every lesson of the plan from `first` (default: today) to the tutor's booking
@@ -173,8 +188,8 @@ async def check_free(db: AsyncSession, rt: Runtime, tutor: Profile, plan: Plan,
     now = rt.clock.now()
     today = tutor_today(plan, now)
     until = today + timedelta(days=av.limits.horizon.days)
-    found = [x for x in lessons_between(plan, max(first or today, today), until)
-             if x.starts_at >= now + av.limits.min_notice]
+    found = await future_lessons(db, plan, max(first or today, today), until,
+                                 now + av.limits.min_notice)
     if not found:
         raise InvalidInput("no_lessons", "These dates and times hold no lesson within the "
                            "tutor's booking horizon.")
@@ -193,16 +208,15 @@ async def check_free(db: AsyncSession, rt: Runtime, tutor: Profile, plan: Plan,
 
 async def reserve(db: AsyncSession, rt: Runtime, plan: Plan, *, strict: bool) -> bool:
     """Reserve the plan's lessons from now to the tutor's horizon, skipping those already
-    reserved or booked. `strict`: all or none (False when one is taken; nothing written);
-    otherwise each lesson on its own, a taken one left out (the horizon moved onto a slot
-    someone booked first)."""
+    reserved or booked, and those of a skipped period (`future_lessons`). `strict`: all or none
+    (False when one is taken; nothing written); otherwise each lesson on its own, a taken
+    one left out (the horizon moved onto a slot someone booked first)."""
     tutor = await get_tutor(db, plan.tutor_id)
     limits = limits_for(rt, tutor)
     now = rt.clock.now()
     today = tutor_today(plan, now)
     until = today + timedelta(days=limits.horizon.days)
-    wanted = [x for x in lessons_between(plan, today, until + timedelta(days=1))
-              if x.starts_at > now]
+    wanted = await future_lessons(db, plan, today, until + timedelta(days=1), now)
     have = set((await db.scalars(select(TimeHold.starts_at).where(
         TimeHold.plan_id == plan.id, TimeHold.purpose == HoldPurpose.PLAN))).all())
     have |= set((await db.scalars(select(TutoringSession.starts_at).where(
@@ -260,7 +274,7 @@ async def propose(db: AsyncSession, rt: Runtime, payer: Profile, req: PlanReques
     await db.flush()
     await notifications.notify_about_plan(
         db, rt, [tutor.id], plan.id, "plan_proposed", plan.subject,
-        detail=lambda person: describe(plan, person.time_zone, person.language, found))
+        detail=lambda person: describe(person, found))
     return plan
 
 
@@ -378,9 +392,10 @@ async def change_slots(db: AsyncSession, rt: Runtime, actor: Profile, plan_id: u
 
 async def end(db: AsyncSession, rt: Runtime, actor: Profile, plan_id: uuid.UUID,
               ends_on: date | None) -> Plan:
-    """End the plan after `ends_on` (default: now). Reserved times after it are released and
-    invoices for periods after it void; lessons already paid for stay booked (each may be
-    cancelled by the cancellation policy, like any session)."""
+    """End the plan after `ends_on` (default: now). Reserved times after it are released,
+    invoices for periods after it void, and lessons already paid for after it are cancelled
+    as if the one ending the plan cancelled each: the cancellation policy the plan recorded
+    decides what is refunded to credit and what the tutor keeps."""
     from prepskul.services import plan_billing
 
     plan = await plan_for(db, actor, plan_id, lock=True)
@@ -398,6 +413,7 @@ async def end(db: AsyncSession, rt: Runtime, actor: Profile, plan_id: uuid.UUID,
         await release(db, plan)
         await plan_billing.void_unpaid(db, rt, plan, only_open=False)
         plan.end_date = min(plan.end_date or today, today)
+        await _cancel_paid_after(db, rt, actor, plan, now)
     else:
         plan_transition(plan.status, PlanEvent.END)  # refused now if it could not end then
         plan.end_date = ends_on
@@ -406,9 +422,20 @@ async def end(db: AsyncSession, rt: Runtime, actor: Profile, plan_id: uuid.UUID,
                     default=None)
         await release(db, plan, from_=after or now)
         await plan_billing.void_after(db, rt, plan, ends_on)
+        await _cancel_paid_after(db, rt, actor, plan, wall_to_utc(
+            ends_on + timedelta(days=1), 0, ZoneInfo(plan.tutor_zone)))
     await tell(db, rt, plan, "plan_ended", occasion=str(now.timestamp()),
                detail=f"last day {plan.end_date.isoformat()}")
     return plan
+
+
+async def _cancel_paid_after(db: AsyncSession, rt: Runtime, actor: Profile, plan: Plan,
+                             boundary: datetime) -> None:
+    found = (await db.scalars(select(TutoringSession.id).where(
+        TutoringSession.plan_id == plan.id, TutoringSession.status.in_(AWAITING_LESSON),
+        TutoringSession.starts_at >= boundary).order_by(TutoringSession.starts_at))).all()
+    for session_id in found:
+        await booking.cancel(db, rt, actor, session_id, "plan ended")
 
 
 async def list_plans(db: AsyncSession, viewer: Profile, *, status: PlanStatus | None = None,

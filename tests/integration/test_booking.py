@@ -178,8 +178,8 @@ async def test_listing_sessions_costs_the_same_queries_for_one_or_several(
     statements: list[str] = []
 
     def count(*args: Any) -> None:
-        # The live feed reads announced change events on the same engine whenever a commit
-        # lands (under load, during the listing): not the listing's statements.
+        # The live hub shares the engine and reads change events whenever Postgres notifies
+        # it, at any moment: those reads are not the listing's.
         if "change_events" not in args[2]:
             statements.append(args[2])
 

@@ -1,6 +1,7 @@
 """Deployment files that cannot run here (no Docker engine, no systemd): linted, and held to
 the commands and metrics that do exist and are tested elsewhere in this suite."""
 
+import json
 import re
 import shlex
 import subprocess
@@ -56,16 +57,37 @@ def test_every_deployed_command_is_a_real_command_with_real_options(argv: list[s
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def _families(expr: str) -> list[tuple[str, str]]:
+    """(metric as queried, its family) for every one of ours in a PromQL expression."""
+    return [(name, re.sub(r"_(count|sum|bucket)$", "", name))
+            for name in re.findall(r"prepskul_[a-z_]+", expr)]
+
+
 async def test_every_alert_watches_a_metric_we_export(api) -> None:  # type: ignore[no-untyped-def]
     exported = (await api.get("/metrics")).text
     rules = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())
     for rule in rules["groups"][0]["rules"]:
-        for name in re.findall(r"prepskul_[a-z_]+", rule["expr"]):
-            family = re.sub(r"_(count|sum|bucket)$", "", name)
+        for name, family in _families(rule["expr"]):
             assert re.search(rf"^# HELP {family} ", exported, re.M), (rule["alert"], name)
         for what in re.findall(r'prepskul_attention\{what="(\w+)"', rule["expr"]):
             # what it watches is counted too (zero when nothing waits), not only the family
             assert f'prepskul_attention{{what="{what}"}}' in exported, (rule["alert"], what)
+
+
+async def test_every_dashboard_panel_queries_metrics_we_export(api) -> None:  # type: ignore[no-untyped-def]
+    exported = (await api.get("/metrics")).text
+    dashboard = json.loads((ROOT / "deploy/grafana/prepskul-sessions.json").read_text())
+    queried = 0
+    for panel in dashboard["panels"]:
+        assert panel["targets"], panel["title"]
+        for target in panel["targets"]:
+            found = _families(target["expr"])
+            assert found, (panel["title"], target["expr"])
+            for name, family in found:
+                assert re.search(rf"^# HELP {family} ", exported, re.M), (panel["title"], name)
+                queried += 1
+    assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
+    assert queried >= len(dashboard["panels"])
 
 
 def _pins(lock: str) -> dict[str, str]:

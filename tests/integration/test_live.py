@@ -103,14 +103,61 @@ async def test_two_server_processes_share_one_feed(book, database_url, tmp_path,
     assert booked["data"]["session_id"] == session["id"]
 
 
-async def test_a_slow_subscriber_is_dropped_instead_of_holding_memory(rt) -> None:  # type: ignore[no-untyped-def]
-    hub = Hub(rt, queue_size=3)
+async def test_a_burst_to_a_stream_whose_writer_has_not_run_yet_is_kept(rt) -> None:  # type: ignore[no-untyped-def]
+    hub = Hub(rt, max_pending=3)
     profile = type("P", (), {"id": uuid.uuid4(), "role": "student"})()
-    slow = hub.subscribe(profile)  # type: ignore[arg-type]
+    sub = hub.subscribe(profile)  # type: ignore[arg-type]
     for n in range(10):
         hub.dispatch(LiveEvent(n, "session.booked", None, frozenset({profile.id}), {}))
-    assert slow.dropped and slow not in hub.subscribers
-    assert slow.queue.qsize() == 1 and slow.queue.get_nowait() is None  # the stream ends
+    assert not sub.dropped
+    assert [e.id for e in sub.pending] == list(range(10))
+    hub.unsubscribe(sub)
+
+
+def _dropped(metrics: str, reason: str) -> float:
+    line = next(x for x in metrics.splitlines()
+                if x.startswith(f'prepskul_sse_dropped_total{{reason="{reason}"}}'))
+    return float(line.rsplit(" ", 1)[1])
+
+
+async def test_a_client_that_stops_reading_is_dropped_instead_of_holding_memory(
+    api, auth, server, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    hub: Hub = server.state.hub
+    monkeypatch.setattr(hub, "max_pending", 4)
+    before = _dropped((await api.get("/metrics")).text, "slow")
+    host, port = str(api.base_url.host), api.base_url.port
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(f"GET /api/events HTTP/1.1\r\nHost: {host}\r\nAuthorization: "
+                 f"{auth('admin')['Authorization']}\r\n\r\n".encode())
+    while not hub.subscribers:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    (stream,) = hub.subscribers
+    big = {"pad": "x" * 200_000}  # the socket's buffers fill after a few
+    for n in range(1, 200):
+        hub.dispatch(LiveEvent(10**12 + n, "bench.big", None, frozenset(), big))
+        await asyncio.sleep(0)
+        if stream.dropped:
+            break
+    assert stream.dropped and not hub.subscribers
+    assert _dropped((await api.get("/metrics")).text, "slow") == before + 1
+    received = 0  # reading again, it finds its stream ended, not everything sent
+    while chunk := await asyncio.wait_for(reader.read(2**20), timeout=10):
+        received += len(chunk)
+    assert received < 200 * 200_000
+    writer.close()
+
+
+async def test_a_reader_at_a_normal_pace_gets_a_burst_whole_and_in_order(
+    server, events
+) -> None:  # type: ignore[no-untyped-def]
+    hub: Hub = server.state.hub
+    async with events("admin") as stream:
+        ids = [2 * 10**12 + n for n in range(1000)]  # four times the bound, in one burst
+        for event_id in ids:
+            hub.dispatch(LiveEvent(event_id, "bench.tick", None, frozenset(), {"n": event_id}))
+        got = [(await stream.until("bench.tick"))["id"] for _ in ids]
+    assert got == ids
 
 
 @pytest.mark.parametrize("cap", [1, 2, 5])
@@ -120,7 +167,7 @@ async def test_a_stream_beyond_a_persons_cap_closes_their_oldest(rt, cap: int) -
     hers = [hub.subscribe(alice) for _ in range(cap)]
     his = hub.subscribe(bob)
     newest = hub.subscribe(alice)
-    assert hers[0].dropped and hers[0].queue.get_nowait() is None  # her oldest stream ends
+    assert hers[0].dropped and hers[0].closed  # her oldest stream ends
     assert hub.subscribers == {*hers[1:], newest, his}
     for sub in (*hers[1:], newest, his):
         hub.unsubscribe(sub)

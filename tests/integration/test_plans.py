@@ -129,6 +129,9 @@ async def test_a_parent_pays_a_monthly_plan_and_an_unpaid_invoice_pauses_it(
     reminders = [n for n in (await api.get("/api/notifications", headers=auth("parent"))).json()
                  if n["kind"] == "invoice_reminder"]
     assert len(reminders) == 3
+    # Paul Parent reads French: "36000 XAF pour 8 cours, échéance le …"
+    assert {r["title"] for r in reminders} == {"Facture bientôt due"}
+    assert "XAF pour 8 cours, échéance le" in reminders[0]["body"]
     assert (await read(api, auth, plan))["status"] == "active"
 
     # Past its due date and the grace, the plan pauses and its times are free again.
@@ -255,3 +258,66 @@ async def test_pause_resume_and_new_times_from_the_next_period(
     ended = await act(api, auth, plan, "end", "parent")
     assert ended["status"] == "ended" and await reserved(rt) == 0
     assert ended["invoices"][1]["status"] == "void"
+    # The two paid lessons still ahead are cancelled by the policy the plan recorded: the
+    # one 17 h ahead is a late cancellation (half back), the one 65 h ahead comes back whole.
+    cancelled = [s for s in await plan_sessions(api, auth) if s["status"] == "cancelled"]
+    assert len(cancelled) == 2
+    from tests.integration.money_checks import assert_ledger_sound, balance
+
+    assert await balance(rt, "credit", demo_user("parent").id) == 4500 // 2 + 4500
+    await assert_ledger_sound(rt)
+
+
+async def test_credit_pays_part_of_an_invoice_and_every_franc_lands_on_a_lesson(
+    api, auth, clock, rt, checkout, worker,
+) -> None:  # type: ignore[no-untyped-def]
+    from prepskul.domain.ledger import OUTSIDE, transfer
+    from prepskul.services import ledger, money
+    from tests.integration.money_checks import assert_ledger_sound, balance
+
+    parent = demo_user("parent").id
+    async with rt.sessions.begin() as db:  # credit from an earlier refund
+        movement = transfer("test-credit", "collect", OUTSIDE, {money.credit(parent): 10_000})
+        assert movement is not None
+        await ledger.post(db, movement, now=clock.now(), session_id=None)
+    plan = await act(api, auth, await propose(api, auth, clock), "approve", "tutor")
+    invoice = plan["invoices"][0]
+    payment = await pay_invoice(api, auth, invoice)
+    assert payment["amount_xaf"] == invoice["total_xaf"] - 10_000
+    await checkout(payment)
+    await worker.drain()
+    sessions = await plan_sessions(api, auth)
+    assert len(sessions) == 8
+    for session in sessions:  # each lesson's money waits in its own clearing account
+        assert await balance(rt, "clearing", session["id"]) == invoice["lesson_price_xaf"]
+    assert await balance(rt, "clearing", invoice["id"]) == 0
+    assert await balance(rt, "credit", parent) == 0
+    await assert_ledger_sound(rt)
+
+
+async def test_a_period_void_by_a_pause_is_skipped_and_its_times_stay_free(
+    api, auth, clock, rt, checkout, worker,
+) -> None:  # type: ignore[no-untyped-def]
+    from prepskul.db.models import TimeHold
+
+    plan = await act(api, auth, await propose(api, auth, clock), "approve", "tutor")
+    await checkout(await pay_invoice(api, auth, plan["invoices"][0]))
+    await worker.drain()
+    second_period = date.fromisoformat(plan["start_date"]) + timedelta(days=28)
+    clock.set(datetime.combine(second_period - timedelta(days=7), datetime.min.time(),
+                               DOUALA) + timedelta(hours=9))
+    await worker.drain()
+    plan = await act(api, auth, plan, "pause", "parent")
+    assert plan["invoices"][1]["status"] == "void"
+    skipped = datetime.fromisoformat(plan["invoices"][1]["lessons"][0][0])
+    taken = await api.post("/api/sessions", headers=auth("student"), json={
+        "tutor_id": str(demo_user("tutor").id), "subject": "Mathematics",
+        "starts_at": skipped.isoformat(), "minutes": 60})
+    assert taken.status_code == 201  # the skipped period's time is anyone's now
+    plan = await act(api, auth, plan, "resume", "parent")  # and does not block the resume
+    async with rt.sessions() as db:
+        first_reserved = await db.scalar(select(func.min(TimeHold.starts_at)).where(
+            TimeHold.purpose == "plan"))
+    third_period = datetime.combine(second_period + timedelta(days=28), datetime.min.time(),
+                                    DOUALA)
+    assert first_reserved is not None and first_reserved >= third_period

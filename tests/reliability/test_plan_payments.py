@@ -12,6 +12,7 @@ from prepskul.db.models import Job, Payment, Profile, TutoringSession
 from prepskul.domain.ledger import Account, AccountKind
 from prepskul.services import ledger
 from prepskul.services.demo import demo_user
+from tests.integration.money_checks import assert_ledger_sound, balance
 from tests.integration.test_plans import act, pay_invoice, plan_sessions, propose, read
 from tests.reliability.test_worker_killed import kill_when_running, start_worker, survive
 
@@ -55,6 +56,7 @@ async def test_an_invoice_paid_by_two_transactions_books_once_and_flags_the_seco
     flagged = (await api.get("/api/admin/payments/flagged", headers=auth("admin"))).json()
     assert [p["trans_id"] for p in flagged] == [first["trans_id"]]
     assert (await read(api, auth, plan))["status"] == "active"
+    await assert_ledger_sound(rt)
 
 
 async def test_money_for_a_void_invoice_is_flagged_and_books_nothing(
@@ -73,6 +75,7 @@ async def test_money_for_a_void_invoice_is_flagged_and_books_nothing(
     refused = await api.post(f"/api/invoices/{invoice['id']}/payments",
                              json={"method": "link"}, headers=auth("parent"))
     assert refused.status_code == 409 and refused.json()["code"] == "invoice_not_payable"
+    await assert_ledger_sound(rt)
 
 
 async def test_an_amount_other_than_the_invoices_is_flagged(
@@ -88,6 +91,7 @@ async def test_an_amount_other_than_the_invoices_is_flagged(
     row, owed = await owed_back(rt, payment["trans_id"])
     assert (row.flag, owed) == ("amount_mismatch", 100)
     assert (await read(api, auth, plan))["invoices"][0]["status"] == "open"
+    await assert_ledger_sound(rt)
 
 
 async def test_a_worker_killed_while_making_the_periods_events_leaves_eight_not_more(
@@ -138,3 +142,21 @@ async def test_a_dst_change_in_the_payers_zone_during_the_period(
     assert all(datetime.fromisoformat(s["ends_at"]) - datetime.fromisoformat(s["starts_at"])
                == timedelta(hours=1) for s in sessions)
     assert all(s["meet_link"] for s in sessions)
+
+
+async def test_an_invoice_paid_late_books_the_lessons_ahead_and_credits_the_rest(
+    api, auth, clock, worker, rt, sandbox,
+) -> None:  # type: ignore[no-untyped-def]
+    plan = await approved(api, auth, clock)
+    [invoice] = plan["invoices"]
+    await pay_invoice(api, auth, invoice, method="direct", phone="670000000")
+    third = datetime.fromisoformat(invoice["lessons"][2][0])
+    clock.set(third - timedelta(minutes=30))  # the prompt is answered after two lessons
+    sandbox.fapshi.settle()
+    await sandbox.fapshi.flush()
+    await worker.drain()
+    sessions = await plan_session_rows(rt)
+    assert [s.starts_at for s in sessions] == [
+        datetime.fromisoformat(x[0]) for x in invoice["lessons"][2:]]
+    assert await balance(rt, "credit", plan["payer_id"]) == 2 * invoice["lesson_price_xaf"]
+    await assert_ledger_sound(rt)
