@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.api.deps import DB, Admin, RuntimeDep, User
@@ -29,9 +29,9 @@ router = APIRouter(tags=["plans"])
 class SlotIO(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    weekday: int = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")
+    weekday: StrictInt = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")
     start: str = Field(pattern=CLOCK, description=CLOCK_HELP)
-    minutes: int = Field(ge=MIN_MINUTES, le=MAX_MINUTES)
+    minutes: StrictInt = Field(ge=MIN_MINUTES, le=MAX_MINUTES)
 
     def domain(self) -> WeeklySlot:
         return WeeklySlot(self.weekday, parse_clock(self.start), self.minutes)

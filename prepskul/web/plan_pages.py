@@ -20,7 +20,7 @@ from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.payments import PaymentMethod
 from prepskul.domain.plans import PAYABLE, PlanStatus, WeeklySlot
 from prepskul.services import plan_billing, plan_calendar, plan_payments, plans
-from prepskul.web.pages import Csrf, PageUser, back, render
+from prepskul.web.rendering import Csrf, PageUser, back, render
 
 router = APIRouter(include_in_schema=False)
 
