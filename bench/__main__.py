@@ -25,6 +25,41 @@ from typing import Any
 RESULTS = Path(__file__).parent / "results"
 
 
+def _first(path: str, prefix: str) -> str:
+    """The rest of the first line of a /proc file starting with `prefix` ("" if none)."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return ""
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(prefix)),
+                "")
+
+
+def machine(url: str) -> str:
+    """Cores, CPU model, RAM, PostgreSQL's version (of the server the benchmarks use) and
+    Python: what BENCHMARKS.md states about the machine."""
+    import asyncpg
+
+    from prepskul.db.engine import plain_dsn
+
+    async def version() -> str:
+        conn = await asyncpg.connect(plain_dsn(url))
+        try:
+            return str(await conn.fetchval("SHOW server_version"))
+        finally:
+            await conn.close()
+
+    kib = _first("/proc/meminfo", "MemTotal").split()
+    ram = f"{int(kib[0]) / 2**20:.1f} GiB RAM" if kib else "RAM unknown"
+    return (f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores "
+            f"({_first('/proc/cpuinfo', 'model name') or 'model unknown'}), {ram}, "
+            f"PostgreSQL {asyncio.run(version())}, Python {platform.python_version()}")
+
+
+def _load() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
 def table(results: dict[str, Any], spread: dict[str, Any] | None = None) -> str:
     lines = []
     for name, rows in results.items():
@@ -104,29 +139,39 @@ def main(argv: list[str] | None = None) -> None:
     chosen = args.names or list(benches)
     started = time.time()
     runs: list[dict[str, Any]] = []
-    for _ in range(args.runs):
-        load = os.getloadavg()
+    # Per run: the load average (1, 5, 15 min) at its start and end, and the 1-minute load
+    # as each benchmark began — the machine is shared, so the figures say how quiet it was.
+    loads: list[dict[str, Any]] = []
+    described = ""
+    RESULTS.mkdir(exist_ok=True)
+    for n in range(args.runs):
+        load: dict[str, Any] = {"start": _load(), "benchmarks": {}}
         results: dict[str, Any] = {}
         for name in chosen:
+            load["benchmarks"][name] = _load()[0]
+            begun = time.time()
             with database() as url:  # each starts clean: no backlog left by the one before
+                described = described or machine(url)
                 results.update(asyncio.run(benches[name](url)))
-        results["load_average"] = f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start"
+            load["benchmarks"][name + "_s"] = round(time.time() - begun, 1)
+        load["end"] = _load()
+        loads.append(load)
         runs.append(results)
-    loads = [r.pop("load_average") for r in runs]
+        # Each finished run is kept as it comes: a failure in a later one loses nothing.
+        (RESULTS / f"{'quick-' if args.quick else ''}run-{n + 1}.json").write_text(json.dumps(
+            {"load_average": load, **results}, indent=2))
     medians, spreads = combine(runs)
-    results = {"machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-               f"Python {platform.python_version()}", "runs": args.runs,
-               "load_average": loads, **medians,
+    results = {"machine": described, "runs": args.runs, "load_average": loads, **medians,
                "seconds": round(time.time() - started, 1)}
     if args.runs > 1:
         results["spread_percent"] = spreads
         results["each_run"] = runs
-    RESULTS.mkdir(exist_ok=True)
     out = RESULTS / ("quick.json" if args.quick else "latest.json")
     out.write_text(json.dumps(results, indent=2))
     drawn = [] if args.quick else plot.draw(results)  # smoke figures never replace the plots
     print(table(medians, spreads if args.runs > 1 else None))
-    print(f"\n{results['machine']} — {args.runs} run(s), load {results['load_average']} — "
+    spans = ", ".join(f"{run['start'][0]}→{run['end'][0]}" for run in loads)
+    print(f"\n{results['machine']} — {args.runs} run(s), 1-min load {spans} — "
           f"{results['seconds']} s — {out}"
           + (f", plots: {', '.join(drawn)}" if drawn else ""))
 

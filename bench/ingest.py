@@ -43,7 +43,8 @@ from bench.harness import FAPSHI_SECRET, cpu_seconds, free_port, median, rss_mb,
 from prepskul.providers.fathom.signatures import sign
 
 FATHOM_SECRET = "whsec_" + "YmVuY2gtZmF0aG9tLXNlY3JldC0zMi1ieXRlcyEhIQ=="
-LEVELS = (1, 16, 64)
+# `BENCH_INGEST_SENDERS=1,16`: only those levels (a repeated run of the headline rows)
+LEVELS = tuple(int(n) for n in os.environ.get("BENCH_INGEST_SENDERS", "1,16,64").split(","))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "2"))
 REPEATS = 3  # runs per figure, servers taking turns; the table shows the medians
 WARM_UP = (16, 2)  # senders, seconds: discarded

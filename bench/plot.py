@@ -4,7 +4,11 @@ bench/plots/ (BENCHMARKS.md embeds them). A small SVG writer of our own: one cha
 
 - `ingest_throughput.svg`: deliveries/s against senders, per endpoint and server;
 - `ingest_latency.svg`: time to acknowledge at p50/p75/p90/p99, ours against the floor;
-- `ledger_throughput.svg`, `ledger_latency.svg`: the same for ledger postings.
+- `ledger_throughput.svg`, `ledger_latency.svg`: the same for ledger postings;
+- `fanout.svg`: commit → delivery p50/p99 and server CPU against subscribers, ours against
+  the floor, with the p99 target;
+- `pay_to_meet.svg`: webhook → Meet link p50/p99 and CPU per paid session against the rate,
+  the worker against the floor, with the targets.
 Figures missing from the JSON (a benchmark not run) leave their charts undrawn."""
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ def _nice_top(value: float) -> tuple[float, int]:
     return top, 4 if round(top / step) == 2 else 5
 
 
+def _tick(v: float) -> str:
+    return f"{v:,.0f}" if v == int(v) else f"{v:,.4g}"
+
+
 def chart(title: str, x_label: str, y_label: str, xs: list[str],
           series: list[Series]) -> str:
     """One panel (an SVG <g> of W × H) with its own axes; `panels` lays them side by side."""
@@ -55,7 +63,7 @@ def chart(title: str, x_label: str, y_label: str, xs: list[str],
         v = top * k / steps
         out.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
                    'stroke="#eee"/>')
-        out.append(f'<text x="{LEFT - 4}" y="{y(v) + 4:.1f}" text-anchor="end">{v:,.4g}</text>')
+        out.append(f'<text x="{LEFT - 4}" y="{y(v) + 4:.1f}" text-anchor="end">{_tick(v)}</text>')
     for n, label in enumerate(xs):
         out.append(f'<text x="{x(n):.1f}" y="{H - BOTTOM + 14}" text-anchor="middle">'
                    f'{escape(label)}</text>')
@@ -76,7 +84,7 @@ def chart(title: str, x_label: str, y_label: str, xs: list[str],
 def panels(drawn: list[str], legend: list[tuple[str, int, bool]]) -> str:
     """Charts side by side, one legend below them."""
     width = W * len(drawn)
-    per_row = max(1, width // 170)  # legend entries side by side
+    per_row = max(1, width // 220)  # legend entries side by side
     height = H + 16 * ((len(legend) + per_row - 1) // per_row) + 8
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
@@ -128,6 +136,53 @@ def _latency(rows: list[dict[str, Any]], level: str, who: str, quantiles: list[s
     return panels(drawn, legend)
 
 
+def _against_floor(panels_spec: list[tuple[str, str, list[Series]]], xs: list[str],
+                   x_label: str) -> str:
+    """Panels sharing x positions and one legend (each series name once)."""
+    legend: dict[str, tuple[str, int, bool]] = {}
+    drawn = []
+    for title, y_label, series in panels_spec:
+        drawn.append(chart(title, x_label, y_label, xs, series))
+        for name, _, colour, dashed in series:
+            legend.setdefault(name, (name, colour, dashed))
+    return panels(drawn, list(legend.values()))
+
+
+def _fanout(rows: list[dict[str, Any]]) -> str:
+    """Rows come in pairs per size (ours, then the floor); x is the size asked for."""
+    ours = [r for r in rows if r["server"] == "ours"]
+    floor = [r for r in rows if r["server"] == "floor"]
+    xs = [f"{round(r['subscribers']):,}" for r in floor]
+    return _against_floor([
+        ("commit → delivery", "ms", [
+            ("ours p99", [r["p99_ms"] for r in ours], 1, False),
+            ("floor p99", [r["p99_ms"] for r in floor], 1, True),
+            ("ours p50", [r["p50_ms"] for r in ours], 0, False),
+            ("floor p50", [r["p50_ms"] for r in floor], 0, True),
+            ("target p99 100 ms", [100.0] * len(xs), 2, True)]),
+        ("server CPU, 20 events", "CPU s", [
+            ("ours CPU", [r["server_cpu_s"] for r in ours], 3, False),
+            ("floor CPU", [r["server_cpu_s"] for r in floor], 3, True)])],
+        xs, "subscribers")
+
+
+def _pay_to_meet(rows: list[dict[str, Any]]) -> str:
+    xs = [str(round(r["paid_per_second"])) for r in rows]
+    target = [450.0 + 100.0] * len(xs)  # provider time + 100 ms
+    return _against_floor([
+        ("webhook → Meet link", "ms", [
+            ("worker p99", [r["p99_ms"] for r in rows], 1, False),
+            ("floor p99", [r["floor_p99_ms"] for r in rows], 1, True),
+            ("worker p50", [r["p50_ms"] for r in rows], 0, False),
+            ("floor p50", [r["floor_p50_ms"] for r in rows], 0, True),
+            ("target p99: 550 ms", target, 2, True)]),
+        ("CPU per paid session", "ms", [
+            ("worker CPU", [r["cpu_ms_worker"] for r in rows], 3, False),
+            ("floor CPU", [r["cpu_ms_floor"] for r in rows], 3, True),
+            ("target CPU: 1.5 × floor", [1.5 * r["cpu_ms_floor"] for r in rows], 2, True)])],
+        xs, "paid sessions / s")
+
+
 def draw(results: dict[str, Any], folder: Path = PLOTS) -> list[str]:
     """Write the charts the results allow; returns the files written."""
     folder.mkdir(exist_ok=True)
@@ -152,6 +207,12 @@ def draw(results: dict[str, Any], folder: Path = PLOTS) -> list[str]:
         files["ledger_latency.svg"] = _latency(
             ledger, "workers", "path", ["p50_ms", "p90_ms", "p99_ms"],
             [("time per posting", ledger)], "ms")
+    fanout = results.get("fanout")
+    if fanout:
+        files["fanout.svg"] = _fanout(fanout)
+    pay = results.get("pay_to_meet")
+    if pay:
+        files["pay_to_meet.svg"] = _pay_to_meet(pay)
     for name, svg in files.items():
         (folder / name).write_text(svg)
     return [str(folder / name) for name in files]
