@@ -29,9 +29,10 @@ router = APIRouter(tags=["plans"])
 class SlotIO(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    weekday: int = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")
+    # strict: `true` is not Tuesday, nor "60" an hour
+    weekday: int = Field(ge=0, le=6, strict=True, description="0 = Monday … 6 = Sunday")
     start: str = Field(pattern=CLOCK, description=CLOCK_HELP)
-    minutes: int = Field(ge=MIN_MINUTES, le=MAX_MINUTES)
+    minutes: int = Field(ge=MIN_MINUTES, le=MAX_MINUTES, strict=True)
 
     def domain(self) -> WeeklySlot:
         return WeeklySlot(self.weekday, parse_clock(self.start), self.minutes)
