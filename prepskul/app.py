@@ -43,7 +43,16 @@ from prepskul.jobs.registry import build_worker
 from prepskul.runtime import SANDBOX_PREFIX, Runtime
 from prepskul.services.inbox_writer import InboxWriter
 from prepskul.services.live import Hub
-from prepskul.web import family_pages, money_pages, pages, plan_pages, tutor_pages
+from prepskul.web import (
+    account_pages,
+    family_pages,
+    money_pages,
+    ops_pages,
+    plan_pages,
+    rendering,
+    session_pages,
+    tutor_pages,
+)
 
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
@@ -110,16 +119,18 @@ def create_app(
     app.include_router(family_pages.router)
     app.include_router(money_pages.router)
     app.include_router(plan_pages.router)
-    app.include_router(pages.router)
-    app.mount("/static", StaticFiles(directory=str(pages.STATIC)), name="static")
+    app.include_router(account_pages.router)
+    app.include_router(session_pages.router)
+    app.include_router(ops_pages.router)
+    app.mount("/static", StaticFiles(directory=str(rendering.STATIC)), name="static")
 
-    @app.exception_handler(pages.SignInRequired)
-    async def sign_in_first(_: object, __: pages.SignInRequired) -> RedirectResponse:
+    @app.exception_handler(rendering.SignInRequired)
+    async def sign_in_first(_: object, __: rendering.SignInRequired) -> RedirectResponse:
         return RedirectResponse("/signin", status_code=303)
 
-    @app.exception_handler(pages.PageRefused)
-    async def refused(_: object, exc: pages.PageRefused) -> RedirectResponse:
-        return pages.back(exc.url, exc.notice)
+    @app.exception_handler(rendering.PageRefused)
+    async def refused(_: object, exc: rendering.PageRefused) -> RedirectResponse:
+        return rendering.back(exc.url, exc.notice)
 
     # Innermost: an admitted caller's live stream skips only the routing (api/events.py);
     # a webhook, taken by its fast path just outside, never passes here.

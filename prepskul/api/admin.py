@@ -16,7 +16,7 @@ from prepskul.api.errors import errors
 from prepskul.api.schemas import FromRow, PaymentOut, SessionOut
 from prepskul.domain.flags import FlagStatus
 from prepskul.domain.outcome import Outcome
-from prepskul.services import flags, operations, outcomes, recordings, reviews
+from prepskul.services import confirmations, flags, operations, recordings, reviews
 
 router = APIRouter(prefix="/api/admin", tags=["operators"], responses=errors(403))
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -158,14 +158,14 @@ class HideIn(BaseModel):
 async def awaiting(db: DB, _: Admin) -> list[AwaitingOut]:
     """Lessons with no evidence at all, or contested: an operator decides."""
     return [AwaitingOut(session=SessionOut.of(s), outcome=OutcomeOut.of(s.id, s.status, o, None))
-            for s, o in await outcomes.awaiting_operator(db)]
+            for s, o in await confirmations.awaiting_operator(db)]
 
 
 @router.post("/sessions/{session_id}/outcome", response_model=OutcomeOut)
 async def decide(session_id: uuid.UUID, body: DecisionIn, db: DB, rt: RuntimeDep,
                  admin: Admin) -> OutcomeOut:
-    row = await outcomes.decide_by_operator(db, rt, admin, session_id, Outcome(body.outcome),
-                                            body.reason)
+    row = await confirmations.decide_by_operator(db, rt, admin, session_id,
+                                                 Outcome(body.outcome), body.reason)
     return OutcomeOut.of(session_id, row.outcome, row, None)
 
 

@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import FromRow
 from prepskul.db.models import LessonOutcome, LessonReport
-from prepskul.services import outcomes, reviews
+from prepskul.services import confirmations, outcomes, reviews
 
 router = APIRouter(prefix="/api", tags=["after the lesson"])
 
@@ -23,7 +23,7 @@ class JoinOut(BaseModel):
 class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     topic: str = Field(min_length=1, max_length=300)
-    learner_present: bool
+    learner_present: StrictBool
     notes: str | None = Field(None, max_length=4000)
 
 
@@ -67,7 +67,7 @@ class ProblemIn(BaseModel):
 
 class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    rating: int = Field(ge=1, le=5)
+    rating: StrictInt = Field(ge=1, le=5)
     comment: str | None = Field(None, max_length=2000)
 
 
@@ -112,14 +112,14 @@ async def outcome(session_id: uuid.UUID, db: DB, user: User) -> OutcomeOut:
 
 @router.post("/sessions/{session_id}/confirm", response_model=OutcomeOut)
 async def confirm(session_id: uuid.UUID, db: DB, rt: RuntimeDep, user: User) -> OutcomeOut:
-    await outcomes.confirm(db, rt, user, session_id)
+    await confirmations.confirm(db, rt, user, session_id)
     return await _outcome(db, user, session_id)
 
 
 @router.post("/sessions/{session_id}/problem", response_model=OutcomeOut)
 async def problem(session_id: uuid.UUID, body: ProblemIn, db: DB, rt: RuntimeDep, user: User
                   ) -> OutcomeOut:
-    await outcomes.report_problem(db, rt, user, session_id, body.problem)
+    await confirmations.report_problem(db, rt, user, session_id, body.problem)
     return await _outcome(db, user, session_id)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from prepskul.api.deps import DB, RuntimeDep, User
 from prepskul.api.schemas import FromRow
@@ -58,7 +58,7 @@ async def balance(db: DB, user: User) -> BalanceOut:
 
 class WithdrawalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    amount_xaf: int = Field(ge=1, le=10_000_000)
+    amount_xaf: StrictInt = Field(ge=1, le=10_000_000)
     phone: str = Field(min_length=1, max_length=32,
                        description="Cameroon mobile money, e.g. 670 00 00 00 or +237…")
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from prepskul.api.deps import DB, RuntimeDep, User
+from prepskul.api.errors import errors
 from prepskul.api.schemas import Instant, ProfileIn, ProfileOut
 from prepskul.domain.booking import MAX_MINUTES, MIN_MINUTES
 from prepskul.domain.people import Role
@@ -30,7 +31,7 @@ async def update_me(body: ProfileIn, db: DB, user: User) -> ProfileOut:
     return ProfileOut.model_validate(await people.update_profile(db, user, changes))
 
 
-@router.get("/tutors/{tutor_id}/quote")
+@router.get("/tutors/{tutor_id}/quote", responses=errors(409))
 async def quote(
     tutor_id: uuid.UUID, db: DB, rt: RuntimeDep, user: User, kind: Kind = Kind.REGULAR,
     minutes: Annotated[int, Query(ge=MIN_MINUTES, le=MAX_MINUTES)] = 60,

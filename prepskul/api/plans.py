@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.api.deps import DB, Admin, RuntimeDep, User
@@ -21,7 +21,7 @@ from prepskul.domain.availability import format_clock, parse_clock
 from prepskul.domain.booking import MAX_MINUTES, MIN_MINUTES
 from prepskul.domain.plans import Frequency, PlanStatus, WeeklySlot
 from prepskul.services import plan_billing, plan_payments, plans
-from prepskul.services.plans import slots_of
+from prepskul.services.plan_calendar import slots_of
 
 router = APIRouter(tags=["plans"])
 
@@ -29,10 +29,9 @@ router = APIRouter(tags=["plans"])
 class SlotIO(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # strict: `true` is not Tuesday, nor "60" an hour
-    weekday: int = Field(ge=0, le=6, strict=True, description="0 = Monday … 6 = Sunday")
+    weekday: StrictInt = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")
     start: str = Field(pattern=CLOCK, description=CLOCK_HELP)
-    minutes: int = Field(ge=MIN_MINUTES, le=MAX_MINUTES, strict=True)
+    minutes: StrictInt = Field(ge=MIN_MINUTES, le=MAX_MINUTES)
 
     def domain(self) -> WeeklySlot:
         return WeeklySlot(self.weekday, parse_clock(self.start), self.minutes)

@@ -7,7 +7,15 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from prepskul.db.models import Payment, TutoringSession
@@ -53,7 +61,7 @@ class BookingIn(BaseModel):
     starts_at: Instant = Field(
         description="ISO 8601 with an offset, e.g. 2026-03-02T10:00:00+01:00"
     )
-    minutes: int = Field(ge=MIN_MINUTES, le=MAX_MINUTES)
+    minutes: StrictInt = Field(ge=MIN_MINUTES, le=MAX_MINUTES)
     kind: Kind = Kind.REGULAR
     student_id: uuid.UUID | None = Field(None, description="required when a parent books")
     time_zone: TimeZoneName | None = None
@@ -73,15 +81,15 @@ class RequiredReasonIn(BaseModel):
 class RescheduleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     starts_at: Instant
-    minutes: int | None = Field(None, ge=MIN_MINUTES, le=MAX_MINUTES)
+    minutes: StrictInt | None = Field(None, ge=MIN_MINUTES, le=MAX_MINUTES)
 
 
 class ProposalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     starts_at: Instant = Field(
         description="the proposed new start, ISO 8601 with an offset")
-    minutes: int | None = Field(None, ge=MIN_MINUTES, le=MAX_MINUTES,
-                                description="if given, must be the session's length")
+    minutes: StrictInt | None = Field(None, ge=MIN_MINUTES, le=MAX_MINUTES,
+                                      description="if given, must be the session's length")
 
 
 class ProposalOut(FromRow):

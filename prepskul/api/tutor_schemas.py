@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from prepskul.domain.availability import (
     Availability,
@@ -25,8 +25,8 @@ class TutorProfileIn(BaseModel):
 
     subjects: list[str] | None = Field(None, max_length=20)
     levels: list[Level] | None = None
-    hourly_rate_xaf: int | None = Field(None, le=10**9,
-                                        description="whole XAF per hour, 1,000–100,000")
+    hourly_rate_xaf: StrictInt | None = Field(None, le=10**9,
+                                              description="whole XAF per hour, 1,000–100,000")
     bio: str | None = Field(None, max_length=4000)
     teaching_languages: list[str] | None = Field(None, max_length=10)
     time_zone: str | None = Field(None, max_length=64)
@@ -69,7 +69,7 @@ class OwnTutorProfileOut(TutorOut):
 class WindowIO(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    weekday: int = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")
+    weekday: StrictInt = Field(ge=0, le=6, description="0 = Monday … 6 = Sunday")
     start: str = Field(pattern=CLOCK, description=CLOCK_HELP)
     end: str = Field(pattern=CLOCK, description=CLOCK_HELP)
 
@@ -98,10 +98,10 @@ class AvailabilityIO(BaseModel):
                                   description="the zone the hours are in; default: the tutor's")
     weekly: list[WindowIO] = Field(max_length=100)
     exceptions: list[ExceptionIO] = Field([], max_length=500)
-    buffer_minutes: int | None = Field(None, le=100_000,
-                                       description="between sessions; null: the default")
-    min_notice_minutes: int | None = Field(None, le=1_000_000)
-    horizon_days: int | None = Field(None, le=100_000)
+    buffer_minutes: StrictInt | None = Field(None, le=100_000,
+                                             description="between sessions; null: the default")
+    min_notice_minutes: StrictInt | None = Field(None, le=1_000_000)
+    horizon_days: StrictInt | None = Field(None, le=100_000)
 
     @classmethod
     def of(cls, av: Availability, buffer: int | None, notice: int | None,

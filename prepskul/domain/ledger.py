@@ -29,6 +29,8 @@ class AccountKind(StrEnum):
 
 
 PLATFORM_WIDE = frozenset({AccountKind.OUTSIDE, AccountKind.REVENUE})
+# A person's own money: its owner sees each change to it live (and only they, and operators).
+PERSONAL = (AccountKind.CREDIT, AccountKind.TUTOR_PENDING, AccountKind.TUTOR_AVAILABLE)
 MAY_GO_NEGATIVE = frozenset({AccountKind.OUTSIDE})
 
 

@@ -85,6 +85,9 @@ DECIDABLE = frozenset({Status.PAID, Status.SCHEDULED, *AFTER_LESSON})
 # Paid for, the lesson still ahead: the Meet link matters, reminders go out, a cancel owes
 # money back.
 AWAITING_LESSON = frozenset({Status.PAID, Status.SCHEDULED})
+# The lesson is still ahead, paid or not yet: the session page offers its Join button (and
+# live updates remove it once the session leaves this set).
+LESSON_AHEAD = frozenset({Status.AWAITING_PAYMENT, *AWAITING_LESSON})
 
 # Statuses that hold the tutor's time: the database's exclusion constraint uses the same set.
 HOLDS_SLOT = frozenset(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from prepskul.jobs.worker import JobContext
-from prepskul.services import outcomes
+from prepskul.services import confirmations, outcomes
 
 
 async def decide_outcomes(ctx: JobContext, payload: dict[str, Any]) -> str:
@@ -14,4 +14,4 @@ async def decide_outcomes(ctx: JobContext, payload: dict[str, Any]) -> str:
 
 
 async def settle_silent_outcomes(ctx: JobContext, payload: dict[str, Any]) -> str:
-    return f"{await outcomes.settle_silent(ctx.rt)} lessons confirmed by silence"
+    return f"{await confirmations.settle_silent(ctx.rt)} lessons confirmed by silence"

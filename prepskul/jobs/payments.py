@@ -7,7 +7,7 @@ from typing import Any
 
 from prepskul.jobs.worker import JobContext
 from prepskul.providers.errors import PermanentProviderError, ProviderError
-from prepskul.services import booking, inbox, moves, payments, payouts
+from prepskul.services import inbox, lapses, payments, payouts, proposals
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,6 @@ async def expire_stale_sessions(ctx: JobContext, payload: dict[str, Any]) -> str
     """Unpaid and unapproved sessions whose hold ran out expire (their time is free already:
     a booking never waits for this sweep), links closed, bookers told; proposed moves nobody
     answered in time expire too, their held slot freed."""
-    released = await booking.sweep_lapsed(ctx.rt)
-    expired = await moves.sweep_expired(ctx.rt)
+    released = await lapses.sweep_lapsed(ctx.rt)
+    expired = await proposals.sweep_expired(ctx.rt)
     return f"{released} lapsed holds released, {expired} unanswered moves expired"

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prepskul.db.models import Payment, Profile, TutoringSession
+from prepskul.db.models import Profile, TutoringSession
 from prepskul.domain import lifecycle
 from prepskul.domain.booking import (
     check_subject,
@@ -21,25 +21,24 @@ from prepskul.domain.booking import (
 )
 from prepskul.domain.errors import InvalidInput, NotAllowed
 from prepskul.domain.holds import (
-    Lapse,
     check_hold,
     check_open_unpaid,
     hold_until,
-    lapse_reason,
 )
 from prepskul.domain.lifecycle import Event, Status
 from prepskul.domain.moves import check_direct_move
-from prepskul.domain.payments import OPEN_PAYMENT
 from prepskul.domain.people import Role, check_time_zone
 from prepskul.domain.policy import Outcome
 from prepskul.domain.pricing import Kind, TrialPrices, price_xaf, sibling_price_xaf
 from prepskul.domain.throttle import Rate, booking_refused
+from prepskul.domain.tutors import check_taking_bookings
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
-from prepskul.services import feed, holds, money, moves, notifications, throttle
-from prepskul.services.access import acts_as_tutor, audience, session_for, visible_to
+from prepskul.services import feed, holds, money, moves, notifications, proposals, throttle
+from prepskul.services.access import acts_as_tutor, session_for, visible_to
 from prepskul.services.availability import check_booking
+from prepskul.services.lapses import close_open_payments, release_lapsed
 from prepskul.services.people import children_of, get_tutor
 
 
@@ -144,47 +143,11 @@ async def siblings_booked(db: AsyncSession, parent: Profile, child_id: uuid.UUID
 async def quote(
     db: AsyncSession, rt: Runtime, tutor_id: uuid.UUID, kind: Kind, minutes: int
 ) -> int:
-    """The price before booking, by the same rule the booking will apply."""
+    """The price before booking, by the same rule the booking will apply; a tutor not taking
+    bookings (pending or suspended) is refused as the booking would be."""
     tutor = await get_tutor(db, tutor_id)
+    check_taking_bookings(tutor.tutor_status)
     return price_xaf(kind, minutes, tutor.hourly_rate_xaf, trial_prices(rt))
-
-
-async def release_lapsed(
-    db: AsyncSession, rt: Runtime, tutor_id: uuid.UUID, starts_at: datetime, ends_at: datetime
-) -> None:
-    """Lapse the holds that are up in a slot about to be taken (the sweep may not have run):
-    unpaid bookings, and proposed moves nobody answered."""
-    for session in await holds.lapsed(db, rt.clock.now(), tutor_id=tutor_id,
-                                      starts_at=starts_at, ends_at=ends_at):
-        await lapse(db, rt, session)
-    await moves.release_expired(db, rt, tutor_id, starts_at, ends_at)
-
-
-async def sweep_lapsed(rt: Runtime) -> int:
-    """Lapse every hold whose time is up. A hold never outlives its session's start, so this
-    also expires every session whose start passed unpaid or unapproved."""
-    async with rt.sessions.begin() as db:
-        found = await holds.lapsed(db, rt.clock.now())
-        for session in found:
-            await lapse(db, rt, session)
-    await throttle.forget_idle(rt, rt.clock.now())
-    return len(found)
-
-
-async def lapse(db: AsyncSession, rt: Runtime, session: TutoringSession) -> None:
-    """A tentative hold ran out: the session expires, its time is free again (the trigger
-    drops its row), an open checkout link is closed at Fapshi so nobody pays for it, and the
-    booker is told — the tutor too when it was their answer that was awaited."""
-    reason = lapse_reason(session.status)
-    apply(session, Event.EXPIRE)
-    await moves.close_with_session(db, rt, session)
-    await close_open_payments(db, rt, session)
-    await money.settle(db, rt, session, Outcome.CANCELLED)  # credit set aside goes back
-    await feed.record_change(db, session, "session.expired", reason=reason.value)
-    concerned = await audience(db, session)
-    if reason is Lapse.PAYMENT:  # the tutor was waiting on nothing
-        concerned = [p for p in concerned if p != session.tutor_id]
-    await notifications.notify_people(db, rt, session, reason.value, to=concerned)
 
 
 def apply(session: TutoringSession, event: Event) -> None:
@@ -234,7 +197,7 @@ async def cancel(
     apply(session, Event.CANCEL)
     session.cancel_reason = reason.strip() or None
     session.cancelled_by_id = actor.id
-    await moves.close_with_session(db, rt, session)
+    await proposals.close_with_session(db, rt, session)
     now = rt.clock.now()
     if session.calendar_event_id or was in lifecycle.AWAITING_LESSON:
         await store.enqueue(db, JobKind.CANCEL_MEETING, {"session_id": str(session.id)}, now=now,
@@ -246,18 +209,6 @@ async def cancel(
     await feed.record_change(db, session, "session.cancelled", reason=session.cancel_reason)
     await notifications.notify_people(db, rt, session, "cancelled")
     return session
-
-
-async def close_open_payments(db: AsyncSession, rt: Runtime, session: TutoringSession) -> None:
-    """Expire open checkout links at Fapshi so nobody pays for a dead session."""
-    open_payments = await db.scalars(
-        select(Payment).where(
-            Payment.session_id == session.id, Payment.status.in_(OPEN_PAYMENT)
-        )
-    )
-    for payment in open_payments:
-        await store.enqueue(db, JobKind.EXPIRE_PAYMENT, {"trans_id": payment.trans_id},
-                            now=rt.clock.now(), dedupe_key=f"expire_payment:{payment.trans_id}")
 
 
 async def reschedule(

@@ -7,6 +7,7 @@ commit: a rolled-back change is never published.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,3 +43,10 @@ async def record_change(
         )
     )
     return concerned
+
+
+def record_private(db: AsyncSession, type_: str, people: Iterable[uuid.UUID],
+                   data: dict[str, Any], *, session_id: uuid.UUID | None = None) -> None:
+    """A change only `people` may see (and operators, who see everything): a notification,
+    a tutor's approval, a balance or a payout — never the other party's money."""
+    db.add(ChangeEvent(type=type_, session_id=session_id, audience=list(people), data=data))

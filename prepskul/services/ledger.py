@@ -14,7 +14,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from prepskul.db.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from prepskul.domain.errors import Conflict
-from prepskul.domain.ledger import MAY_GO_NEGATIVE, Account, AccountKind, Movement
+from prepskul.domain.ledger import MAY_GO_NEGATIVE, PERSONAL, Account, AccountKind, Movement
+from prepskul.services import feed
 
 CHECK_VIOLATION = "23514"
 
@@ -69,7 +70,34 @@ async def post(
         if getattr(exc.orig, "sqlstate", None) == CHECK_VIOLATION:
             raise InsufficientFunds() from None
         raise
+    await _announce(db, movement, ids, session_id)
     return True
+
+
+async def _announce(db: AsyncSession, movement: Movement, ids: list[int],
+                    session_id: uuid.UUID | None) -> None:
+    """Each person whose own balance moved sees it on the change feed: what moved in their
+    accounts and those accounts' balances after it — only theirs, never the other party's
+    share of the same movement. One read for all of them, and none when no person's money
+    moved (a payment into clearing, a platform fee)."""
+    mine = [(a, e) for a, e in zip(ids, movement.entries, strict=True)
+            if e.account.kind in PERSONAL and e.account.owner is not None]
+    if not mine:
+        return
+    after = {row.id: row.balance_xaf for row in await db.execute(
+        select(LedgerAccount.id, LedgerAccount.balance_xaf).where(
+            LedgerAccount.id.in_([a for a, _ in mine])))}
+    moved: dict[uuid.UUID, tuple[dict[str, int], dict[str, int]]] = {}
+    for account, entry in mine:
+        assert entry.account.owner is not None
+        changes, balances = moved.setdefault(entry.account.owner, ({}, {}))
+        kind = entry.account.kind.value
+        changes[kind] = changes.get(kind, 0) + entry.amount
+        balances[kind] = int(after[account])
+    for owner, (changes, balances) in moved.items():
+        feed.record_private(db, "balance.changed", [owner], {
+            "reason": movement.kind, "change_xaf": changes, "balance_xaf": balances,
+        }, session_id=session_id)
 
 
 def _row_of(account: Account) -> tuple[ColumnElement[bool], ColumnElement[bool]]:

@@ -1,13 +1,14 @@
-"""Moves by agreement (`domain.moves`): propose a new time, accept, decline, and the sweep
-that expires unanswered proposals. The proposed slot is held in `time_holds` (purpose
-`move`) from the proposal to its answer; accepting swaps the holds in one transaction."""
+"""Moves by agreement (`domain.moves`): propose a new time, accept, decline. The proposed
+slot is held in `time_holds` (purpose `move`) from the proposal to its answer; accepting
+swaps the holds in one transaction. A proposal's record and its expiry live a floor below,
+in `services.proposals`, with the lapsing of held time (`services.lapses`)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import MoveProposal, ParentLink, Profile, TimeHold, TutoringSession
@@ -28,9 +29,10 @@ from prepskul.domain.moves import (
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
-from prepskul.services import feed, holds, notifications
-from prepskul.services.access import audience, session_for
+from prepskul.services import feed, holds, notifications, proposals
+from prepskul.services.access import session_for
 from prepskul.services.availability import check_booking
+from prepskul.services.lapses import release_lapsed
 from prepskul.services.people import get_tutor
 
 
@@ -49,15 +51,6 @@ async def side_of(db: AsyncSession, person: Profile, session: TutoringSession) -
         ParentLink.parent_id == person.id, ParentLink.student_id == session.student_id,
         ParentLink.active()))
     return Side.LEARNER if parent is not None else None
-
-
-async def pending_for(db: AsyncSession, session_id: uuid.UUID, *, lock: bool = False
-                      ) -> MoveProposal | None:
-    query = select(MoveProposal).where(MoveProposal.session_id == session_id,
-                                       MoveProposal.state == ProposalState.PENDING)
-    if lock:
-        query = query.with_for_update()
-    return (await db.scalars(query)).first()
 
 
 async def proposals_of(db: AsyncSession, session_id: uuid.UUID) -> list[MoveProposal]:
@@ -89,13 +82,10 @@ async def propose(
     check_movable(session.status)
     now = rt.clock.now()
     check_hold(session.hold_expires_at, now)
-    check_no_pending(await pending_for(db, session.id) is not None)
+    check_no_pending(await proposals.pending_for(db, session.id) is not None)
     length = length_kept(session, minutes)
     tutor = await get_tutor(db, session.tutor_id)
     slot = await check_booking(db, rt, tutor, starts_at, length, ignore=session.id)
-    # Deferred: booking moves sessions through this module (a cycle at import time).
-    from prepskul.services.booking import release_lapsed
-
     await release_lapsed(db, rt, session.tutor_id, slot.starts_at, slot.ends_at)
     expires = answer_by(now, session.starts_at, slot.starts_at, move_rules(rt))
     proposal = MoveProposal(
@@ -108,7 +98,7 @@ async def propose(
         raise slot_taken()
     await feed.record_change(db, session, "session.move_proposed",
                              proposal_id=str(proposal.id), starts_at=slot.starts_at.isoformat())
-    await _tell(db, rt, session, proposal, "move_proposed", others_than=side)
+    await proposals.tell(db, rt, session, proposal, "move_proposed", others_than=side)
     return proposal
 
 
@@ -121,8 +111,8 @@ async def accept(
     session, proposal = await _answerable(db, rt, actor, session_id, proposal_id)
     check_movable(session.status)
     check_hold(session.hold_expires_at, rt.clock.now())
-    _close(proposal, ProposalState.ACCEPTED, actor, rt.clock.now())
-    await _drop_hold(db, session.id)
+    proposals.close(proposal, ProposalState.ACCEPTED, actor, rt.clock.now())
+    await proposals.drop_hold(db, session.id)
     await move_to(db, rt, session, Slot(proposal.starts_at, proposal.ends_at))
     return session
 
@@ -153,10 +143,10 @@ async def decline(
     proposal_id: uuid.UUID,
 ) -> MoveProposal:
     session, proposal = await _answerable(db, rt, actor, session_id, proposal_id)
-    _close(proposal, ProposalState.DECLINED, actor, rt.clock.now())
-    await _drop_hold(db, session.id)
+    proposals.close(proposal, ProposalState.DECLINED, actor, rt.clock.now())
+    await proposals.drop_hold(db, session.id)
     await feed.record_change(db, session, "session.move_declined", proposal_id=str(proposal.id))
-    await _tell(db, rt, session, proposal, "move_declined", others_than=None)
+    await proposals.tell(db, rt, session, proposal, "move_declined", others_than=None)
     return proposal
 
 
@@ -173,77 +163,3 @@ async def _answerable(
     check_pending(proposal.state, proposal.expires_at, rt.clock.now())
     check_answerer(proposal.proposer_side, await side_of(db, actor, session))
     return session, proposal
-
-
-def _close(proposal: MoveProposal, state: ProposalState, by: Profile | None,
-           now: datetime) -> None:
-    proposal.state = state
-    proposal.answered_by_id = by.id if by else None
-    proposal.answered_at = now
-
-
-async def _drop_hold(db: AsyncSession, session_id: uuid.UUID) -> None:
-    await db.execute(delete(TimeHold).where(TimeHold.session_id == session_id,
-                                            TimeHold.purpose == HoldPurpose.MOVE))
-
-
-async def _tell(db: AsyncSession, rt: Runtime, session: TutoringSession,
-                proposal: MoveProposal, kind: str, *, others_than: Side | None) -> None:
-    """A proposal goes to the other party; its answer or expiry to everyone concerned."""
-    concerned = await audience(db, session)
-    if others_than is Side.LEARNER:
-        concerned = [session.tutor_id]
-    elif others_than is Side.TUTOR:
-        concerned = [p for p in concerned if p != session.tutor_id]
-    await notifications.notify_people(db, rt, session, kind, occasion=str(proposal.id),
-                                      to=concerned)
-
-
-async def _expire(db: AsyncSession, rt: Runtime, proposal: MoveProposal) -> None:
-    session = await db.get(TutoringSession, proposal.session_id)
-    assert session is not None  # the proposal cascades away with its session
-    _close(proposal, ProposalState.EXPIRED, None, rt.clock.now())
-    await _drop_hold(db, session.id)
-    await feed.record_change(db, session, "session.move_expired", proposal_id=str(proposal.id))
-    await _tell(db, rt, session, proposal, "move_expired", others_than=None)
-
-
-async def close_with_session(db: AsyncSession, rt: Runtime, session: TutoringSession) -> None:
-    """A session that ends (cancelled, lapsed) takes its pending proposal with it, so the
-    proposed slot is free at once rather than when the proposal would have expired. No
-    separate message: the session's own end is what people are told."""
-    proposal = await pending_for(db, session.id, lock=True)
-    if proposal is not None:
-        _close(proposal, ProposalState.EXPIRED, None, rt.clock.now())
-        await _drop_hold(db, session.id)
-
-
-async def release_expired(db: AsyncSession, rt: Runtime, tutor_id: uuid.UUID,
-                          starts_at: datetime, ends_at: datetime) -> None:
-    """Expire the unanswered proposals whose held slot is in the way of a new claim (the
-    sweep may not have run yet)."""
-    found = await db.scalars(select(MoveProposal).join(
-        TimeHold, (TimeHold.session_id == MoveProposal.session_id)
-        & (TimeHold.purpose == HoldPurpose.MOVE),
-    ).where(
-        MoveProposal.state == ProposalState.PENDING,
-        MoveProposal.expires_at <= rt.clock.now(),
-        TimeHold.tutor_id == tutor_id, TimeHold.starts_at < ends_at,
-        TimeHold.ends_at > starts_at,
-    ).with_for_update(of=MoveProposal))
-    for proposal in list(found):
-        await _expire(db, rt, proposal)
-
-
-async def sweep_expired(rt: Runtime) -> int:
-    """Expire every unanswered proposal whose window closed: nothing about the session
-    changes; the proposed slot is free again."""
-    async with rt.sessions.begin() as db:
-        found = list((await db.scalars(select(MoveProposal).where(
-            MoveProposal.state == ProposalState.PENDING,
-            MoveProposal.expires_at <= rt.clock.now(),
-        ).order_by(MoveProposal.expires_at).limit(500)
-            .with_for_update(skip_locked=True))).all())
-        for proposal in found:
-            await _expire(db, rt, proposal)
-    return len(found)

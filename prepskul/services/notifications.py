@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prepskul.db.models import ChangeEvent, Notification, Profile, TutoringSession
+from prepskul.db.models import Notification, Profile, TutoringSession
 from prepskul.domain.errors import NotFound
 from prepskul.domain.lifecycle import AWAITING_LESSON
 from prepskul.domain.people import Role
@@ -23,7 +23,7 @@ from prepskul.providers.fcm.client import UnregisteredToken
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
-from prepskul.services import holds
+from prepskul.services import feed, holds
 from prepskul.services.access import audience
 from prepskul.services.links import page_url, session_url
 from prepskul.services.messages import email_message, render, render_plan, render_tutor
@@ -104,10 +104,9 @@ async def _write(db: AsyncSession, rt: Runtime, people: list[Profile],
     now = rt.clock.now()
     for notification_id, user_id, kind, title in created:
         person = by_id[user_id]
-        db.add(ChangeEvent(type="notification.created", session_id=session_id,
-                           audience=[user_id],
-                           data={"notification_id": str(notification_id), "kind": kind,
-                                 "title": title}))
+        feed.record_private(db, "notification.created", [user_id], {
+            "notification_id": str(notification_id), "kind": kind, "title": title},
+            session_id=session_id)
         if rt.mailer and person.notify_email and person.email:
             await store.enqueue(db, JobKind.SEND_EMAIL, {"notification_id": str(notification_id)},
                                 now=now, dedupe_key=f"email:{notification_id}")

@@ -11,13 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prepskul.db.models import (
     Job,
     LedgerAccount,
+    LessonOutcome,
     Payment,
     Payout,
     Recording,
+    TranscriptFlag,
     TutoringSession,
     WebhookEvent,
 )
 from prepskul.domain.errors import Conflict, NotFound
+from prepskul.domain.flags import FlagStatus
 from prepskul.domain.ledger import AccountKind
 from prepskul.domain.lifecycle import AWAITING_LESSON, MeetState, RecordingState
 from prepskul.domain.payouts import OPEN as PAYOUTS_OPEN
@@ -25,6 +28,7 @@ from prepskul.domain.payouts import PayoutStatus
 from prepskul.queue import store
 from prepskul.queue.kinds import WEBHOOK_JOBS, JobStatus
 from prepskul.runtime import Runtime
+from prepskul.services.confirmations import AWAITING_OPERATOR
 
 PURGE_BATCH = 5000
 
@@ -142,6 +146,10 @@ async def gauges(db: AsyncSession) -> Gauges:
             Payout.finished_at > func.now() - text("interval '1 day'")),
         "refunds_owed": select(LedgerAccount).where(
             LedgerAccount.kind == AccountKind.REFUND_OWED, LedgerAccount.balance_xaf > 0),
+        # After the lesson: outcomes an operator must decide, transcript flags to review.
+        "outcomes_awaiting_operator": select(LessonOutcome).where(AWAITING_OPERATOR),
+        "transcript_flags_open": select(TranscriptFlag).where(
+            TranscriptFlag.status == FlagStatus.OPEN),
     }
     attention = {what: await db.scalar(select(func.count()).select_from(query.subquery())) or 0
                  for what, query in counts.items()}

@@ -34,7 +34,8 @@ from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
 from prepskul.services import checkout, feed, holds, money, notifications, plan_payments
 from prepskul.services.access import may_pay, session_for
-from prepskul.services.booking import apply, release_lapsed
+from prepskul.services.booking import apply
+from prepskul.services.lapses import release_lapsed
 from prepskul.services.links import session_url
 
 

@@ -31,7 +31,7 @@ from prepskul.providers.fapshi.models import Transaction
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
-from prepskul.services import audit, ledger
+from prepskul.services import audit, feed, ledger
 
 # A payout stuck in `sending` (its job died) is sent again — after a lookup — this late.
 RESEND_AFTER = timedelta(minutes=10)
@@ -85,12 +85,14 @@ async def _create(
                         {reserved(payout): amount}, memo=f"payout to {phone[-3:]}")
     assert movement is not None
     await ledger.post(db, movement, now=rt.clock.now(), actor_id=requester.id)
+    _announce(db, payout)
     return payout
 
 
 async def _approve(db: AsyncSession, rt: Runtime, payout: Payout) -> None:
     payout.status = advance(payout.status, PayoutStatus.APPROVED)
     payout.decided_at = rt.clock.now()
+    _announce(db, payout)
     await store.enqueue(db, JobKind.SEND_PAYOUT, {"payout_id": str(payout.id)},
                         now=rt.clock.now(), dedupe_key=f"send_payout:{payout.id}")
 
@@ -122,6 +124,7 @@ async def reject(
     payout.decided_by_id, payout.decided_at = actor.id, rt.clock.now()
     payout.finished_at, payout.failure = rt.clock.now(), audit.reason_given(reason)
     await _return(db, rt, payout, reserved(payout))
+    _announce(db, payout)
     await audit.record(db, rt, actor, "reject_payout", f"payout:{payout.id}", reason,
                        amount_xaf=payout.amount_xaf)
     return payout
@@ -162,6 +165,7 @@ async def send(rt: Runtime, payout_id: uuid.UUID) -> str:
                                 {in_flight(payout): payout.amount_xaf})
             assert movement is not None
             await ledger.post(db, movement, now=now)
+            _announce(db, payout)
         elif status is not PayoutStatus.SENDING:
             return f"already {status.value}"
         amount, phone, ext = payout.amount_xaf, payout.phone, external_id(payout)
@@ -180,7 +184,7 @@ async def send(rt: Runtime, payout_id: uuid.UUID) -> str:
         trans_id = existing.trans_id
     async with rt.sessions.begin() as db:
         payout = await _locked(db, payout_id)
-        _record_sent(payout, trans_id, rt)
+        _record_sent(db, payout, trans_id, rt)
     return await check(rt, payout_id)
 
 
@@ -189,11 +193,20 @@ async def _created_earlier(rt: Runtime, ext: str) -> Transaction | None:
     return found[0] if found else None
 
 
-def _record_sent(payout: Payout, trans_id: str, rt: Runtime) -> None:
+def _record_sent(db: AsyncSession, payout: Payout, trans_id: str, rt: Runtime) -> None:
     if payout.status is PayoutStatus.SENDING:
         payout.status = PayoutStatus.SENT
         payout.trans_id, payout.sent_at = trans_id, rt.clock.now()
         payout.next_check_at = rt.clock.now() + timedelta(seconds=30)
+        _announce(db, payout)
+
+
+def _announce(db: AsyncSession, payout: Payout) -> None:
+    """Its new status on the change feed, for the person paid out (and operators)."""
+    feed.record_private(db, f"payout.{payout.status.value}", [payout.beneficiary_id], {
+        "payout_id": str(payout.id), "status": payout.status.value,
+        "purpose": payout.purpose.value, "amount_xaf": payout.amount_xaf,
+        "failure": payout.failure})
 
 
 async def ask_fapshi(rt: Runtime, trans_id: str) -> Transaction | None:
@@ -232,7 +245,7 @@ async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction) -> s
     payout = (await db.scalars(select(Payout).where(or_(*matches)).with_for_update())).first()
     if payout is None:
         return "payout unknown here: ignored"
-    _record_sent(payout, tx.trans_id, rt)  # an answer that beat our own record of sending
+    _record_sent(db, payout, tx.trans_id, rt)  # an answer that beat our own record of sending
     if payout.status in ENDED:
         return f"already {payout.status}"
     now = rt.clock.now()
@@ -243,6 +256,7 @@ async def apply_transaction(db: AsyncSession, rt: Runtime, tx: Transaction) -> s
         await ledger.post(db, movement, now=now)
         payout.status = advance(payout.status, PayoutStatus.SUCCEEDED)
         payout.finished_at = now
+        _announce(db, payout)
         return "paid out"
     if tx.status in (PaymentStatus.FAILED, PaymentStatus.EXPIRED):
         await _fail(db, rt, payout, f"Fapshi: {tx.reason or tx.status.value}")
@@ -258,6 +272,7 @@ async def _fail(db: AsyncSession, rt: Runtime, payout: Payout, why: str) -> None
     payout.status = advance(payout.status, PayoutStatus.FAILED)
     payout.failure, payout.finished_at = why, rt.clock.now()
     await _return(db, rt, payout, in_flight(payout))
+    _announce(db, payout)
 
 
 async def due_for_check(

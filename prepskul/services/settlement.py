@@ -2,7 +2,7 @@
 
 `lesson_settled` is called exactly once per session, in the transaction that settles it —
 the family confirms, the confirmation window passes in silence, or an operator decides
-(audited by the caller). The guarded UPDATE in `services/outcomes.py` makes "once" hold even
+(audited by the caller). The guarded UPDATE in `services/confirmations.py` makes "once" hold even
 when two confirmations race. Money hangs off this call: `completed` releases the tutor's
 earnings; `tutor_no_show` and `student_no_show` apply the cancellation policy recorded on
 the booking (`services/money.settle`, once per session), so every path to a final

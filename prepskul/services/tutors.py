@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prepskul.db.models import ChangeEvent, Payment, Profile, TutoringSession
+from prepskul.db.models import Payment, Profile, TutoringSession
 from prepskul.domain.availability import Availability, DateException, Window
 from prepskul.domain.errors import InvalidInput, NotAllowed
 from prepskul.domain.lifecycle import AWAITING_LESSON, Status
@@ -31,7 +31,7 @@ from prepskul.domain.tutors import (
     tutor_transition,
 )
 from prepskul.runtime import Runtime
-from prepskul.services import availability, booking, notifications
+from prepskul.services import availability, booking, feed, notifications
 from prepskul.services.availability import TutorLimits, has_hours
 from prepskul.services.people import get_tutor
 
@@ -94,7 +94,7 @@ def _record(db: AsyncSession, tutor: Profile, type_: str, by: Profile | None = N
     data = {"tutor_id": str(tutor.id), "status": tutor.tutor_status.value}
     if by is not None:
         data["by"] = str(by.id)
-    db.add(ChangeEvent(type=type_, session_id=None, audience=[tutor.id], data=data))
+    feed.record_private(db, type_, [tutor.id], data)
 
 
 async def profile_facts(db: AsyncSession, tutor: Profile) -> TutorProfile:

@@ -14,7 +14,7 @@ from prepskul.domain.errors import DomainError
 from prepskul.domain.people import Language, Role, language
 from prepskul.domain.tutors import Level
 from prepskul.services import families
-from prepskul.web.pages import Csrf, PageUser, back, render
+from prepskul.web.rendering import Csrf, PageUser, back, render
 
 router = APIRouter(include_in_schema=False)
 CHILDREN = "/children"

@@ -14,7 +14,7 @@ from prepskul.domain.errors import DomainError
 from prepskul.domain.payouts import PayoutStatus
 from prepskul.domain.people import Role
 from prepskul.services import audit, money, payouts, plan_billing, refunds, statements
-from prepskul.web.pages import Csrf, PageUser, back, render
+from prepskul.web.rendering import Csrf, PageUser, back, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -18,10 +18,15 @@ from prepskul.domain.booking import BOOKERS, MAX_MINUTES, MIN_MINUTES
 from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.people import Role
 from prepskul.domain.pricing import Kind, price_xaf
-from prepskul.domain.tutors import Level, TutorStatus, missing_for_approval
+from prepskul.domain.tutors import (
+    Level,
+    TutorStatus,
+    check_taking_bookings,
+    missing_for_approval,
+)
 from prepskul.services import availability, booking, families, reviews, tutors
 from prepskul.services.people import get_tutor
-from prepskul.web.pages import Csrf, PageAdmin, PageUser, back, render
+from prepskul.web.rendering import Csrf, PageAdmin, PageUser, back, render
 
 router = APIRouter(include_in_schema=False)
 LENGTHS = (30, 60, 90, 120)
@@ -66,8 +71,7 @@ async def pick_a_slot(request: Request, tutor_id: uuid.UUID, db: DB, rt: Runtime
     the chosen day's month."""
     try:
         tutor = await get_tutor(db, tutor_id)
-        if tutor.tutor_status is not TutorStatus.APPROVED:
-            raise InvalidInput("tutor_not_bookable", "This tutor is not taking bookings.")
+        check_taking_bookings(tutor.tutor_status)
         minutes = minutes if MIN_MINUTES <= minutes <= MAX_MINUTES else 60
         price = price_xaf(kind, minutes, tutor.hourly_rate_xaf, booking.trial_prices(rt))
         found = await availability.slots(db, rt, tutor, None, rt.clock.now() + PICKER_RANGE,

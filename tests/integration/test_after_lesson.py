@@ -4,6 +4,7 @@ racing confirmations, a review for a cancelled session, a report after its windo
 have one defined outcome."""
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -107,6 +108,7 @@ async def test_a_session_with_no_evidence_goes_to_operators_who_decide_with_a_re
     assert (await _outcome(api, auth, session))["outcome"] == "unresolved"
     queue = (await api.get("/api/admin/outcomes/awaiting", headers=auth("admin"))).json()
     assert [q["session"]["id"] for q in queue] == [session["id"]]
+    assert await _attention(api, "outcomes_awaiting_operator") == 1
     decision = {"outcome": "student_no_show", "reason": "the tutor sent a screenshot"}
     path = f"/api/admin/sessions/{session['id']}/outcome"
     assert (await _post(api, auth, "tutor", path, decision)).status_code == 403
@@ -121,6 +123,15 @@ async def test_a_session_with_no_evidence_goes_to_operators_who_decide_with_a_re
     again = await _post(api, auth, "admin", path, decision)
     assert again.status_code == 409 and again.json()["code"] == "already_settled"
     assert (await api.get("/api/admin/outcomes/awaiting", headers=auth("admin"))).json() == []
+    assert await _attention(api, "outcomes_awaiting_operator") == 0
+
+
+async def _attention(api: Any, what: str) -> int:
+    """What /metrics counts for operators to look at (the alert rules watch it)."""
+    found = re.search(rf'^prepskul_attention\{{what="{what}"\}} (\S+)$',
+                      (await api.get("/metrics")).text, re.M)
+    assert found is not None, what
+    return int(float(found[1]))
 
 
 async def test_a_held_lesson_is_confirmed_by_the_parent_then_rated_and_answered(
@@ -331,6 +342,7 @@ async def test_off_platform_payment_in_a_transcript_reaches_operators_only(
     assert {f["rule"] for f in flags} >= {"pay_directly", "phone_number"}
     assert {f["speaker"] for f in flags} == {"Dr. Ngono"}
     assert all("Orange Money" in f["excerpt"] for f in flags)
+    assert await _attention(api, "transcript_flags_open") == len(flags)
     for who in ("student", "tutor"):
         assert (await api.get("/api/admin/flags", headers=auth(who))).status_code == 403
     async with rt.sessions() as db:
@@ -343,3 +355,4 @@ async def test_off_platform_payment_in_a_transcript_reaches_operators_only(
     assert done.status_code == 200 and done.json()["status"] == "actioned"
     assert len((await api.get("/api/admin/flags", headers=auth("admin"))).json()) == len(
         flags) - 1
+    assert await _attention(api, "transcript_flags_open") == len(flags) - 1

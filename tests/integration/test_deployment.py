@@ -69,6 +69,9 @@ async def test_every_alert_watches_a_metric_we_export(api) -> None:  # type: ign
     for rule in rules["groups"][0]["rules"]:
         for name, family in _families(rule["expr"]):
             assert re.search(rf"^# HELP {family} ", exported, re.M), (rule["alert"], name)
+        for what in re.findall(r'prepskul_attention\{what="(\w+)"', rule["expr"]):
+            # what it watches is counted too (zero when nothing waits), not only the family
+            assert f'prepskul_attention{{what="{what}"}}' in exported, (rule["alert"], what)
 
 
 async def test_every_dashboard_panel_queries_metrics_we_export(api) -> None:  # type: ignore[no-untyped-def]

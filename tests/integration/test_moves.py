@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from prepskul.db.models import Notification, TimeHold
 from prepskul.domain.holds import HoldPurpose
-from prepskul.services import moves
+from prepskul.services import proposals
 from prepskul.services.demo import demo_user
 
 CHILD = str(demo_user("child").id)
@@ -116,7 +116,7 @@ async def test_a_declined_or_unanswered_proposal_changes_nothing_and_frees_its_s
     clock.advance(timedelta(hours=48, seconds=1))
     late = await _answer(api, auth, session, second, "accept", "tutor")
     assert (late.status_code, late.json()["code"]) == (409, "proposal_closed")
-    assert await moves.sweep_expired(rt) == 1
+    assert await proposals.sweep_expired(rt) == 1
     assert await _move_holds(rt) == 0
     assert "move_expired" in await _kinds(rt, "student")
     after = await _seen(api, auth, session)

@@ -1,9 +1,12 @@
 """The pages decide with the API's rules: the operator check of the operator API, and what a
 session page offers from the lifecycle and the access rules, not lists of their own."""
 
+import json
+import re
 from typing import Any
 
 from prepskul.api.auth import mint_token
+from prepskul.domain.lifecycle import LESSON_AHEAD
 from prepskul.services.demo import demo_user
 from tests.conftest import JWT_SECRET
 
@@ -46,6 +49,20 @@ async def test_a_session_page_offers_what_the_rules_allow_its_viewer(
     tutor_view = (await _page(api, "tutor", f"/sessions/{regular['id']}")).text
     assert 'id="pay-link"' in student_view and 'id="meet"' in student_view
     assert 'id="pay-link"' not in tutor_view
+
+
+async def test_the_live_script_reads_the_lesson_ahead_statuses_from_the_domain(
+    api: Any, book: Any
+) -> None:
+    """One home for the rule: the page renders the domain's set, live.js names none itself."""
+    session = await book("student", minutes=60, hours_ahead=48)
+    page = (await _page(api, "student", f"/sessions/{session['id']}")).text
+    found = re.search(r'<script id="lesson-ahead" type="application/json">(.*?)</script>', page)
+    assert found is not None
+    assert set(json.loads(found[1])) == {s.value for s in LESSON_AHEAD}
+    script = (await api.get("/static/live.js")).text
+    assert 'getElementById("lesson-ahead")' in script
+    assert not re.search(r'\[\s*"awaiting_payment",\s*"paid"', script)
 
 
 async def test_a_move_of_a_paid_session_is_proposed_and_answered_on_the_session_page(

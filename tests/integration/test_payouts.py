@@ -3,6 +3,7 @@ fake Fapshi pays; refusals, failures, lost answers and resent webhooks never pay
 lose a franc; owed refunds are resolved by operators and audited; the day's totals
 reconcile to the ledger."""
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -285,3 +286,43 @@ async def test_a_tutors_monthly_statement_lists_every_movement(
     assert lines[-1].split(",")[5:7] == ["0", "3500"]
     bad = await api.get("/api/me/statement.csv?month=11-2026", headers=auth("tutor"))
     assert bad.status_code == 422
+
+
+MONEY = ("balance.changed", "payout.")
+
+
+def _money(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in events if e["type"].startswith(MONEY)]
+
+
+async def test_money_reaches_the_live_streams_of_those_it_concerns_and_no_one_else(
+    api, auth, earned, paid_session, worker, sandbox, events
+) -> None:  # type: ignore[no-untyped-def]
+    async with events("tutor") as tutor, events("student") as student, \
+            events("parent") as parent, events("admin") as ops:
+        await earned()  # the tutor's share: pending, then available
+        pending = await tutor.until("balance.changed")
+        assert (pending["data"]["change_xaf"], pending["data"]["balance_xaf"]) == (
+            {"tutor_pending": 8500}, {"tutor_pending": 8500})
+        released = await tutor.until("balance.changed")
+        assert released["data"]["balance_xaf"]["tutor_available"] == 8500
+        payout = await _approve(api, auth, await _withdraw(api, auth, 6000))
+        await worker.drain()
+        await sandbox.fapshi.flush()
+        await worker.drain()
+        paid_out = await tutor.until("payout.succeeded")
+        assert (paid_out["data"]["payout_id"], paid_out["data"]["amount_xaf"]) == (
+            payout["id"], 6000)
+        assert (await ops.until("payout.succeeded"))["data"] == paid_out["data"]
+
+        session = await paid_session(hours_ahead=72)  # cancelled early: refunded to credit
+        await api.post(f"/api/sessions/{session['id']}/cancel", json={}, headers=auth("student"))
+        refund = await student.until("balance.changed")
+        assert (refund["data"]["session_id"], refund["data"]["change_xaf"]) == (
+            session["id"], {"credit": 5000})
+        await asyncio.sleep(0.3)
+        mine = _money(tutor.drained())
+        assert all(e["data"].get("session_id") != session["id"] for e in mine)
+        assert [e["data"]["reason"] for e in _money(student.drained())
+                if e["type"] == "balance.changed"] == []  # the refund above was the only one
+        assert _money(parent.drained()) == []  # the parent pays for none of this

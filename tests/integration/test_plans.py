@@ -309,7 +309,12 @@ async def test_a_period_void_by_a_pause_is_skipped_and_its_times_stay_free(
     await worker.drain()
     plan = await act(api, auth, plan, "pause", "parent")
     assert plan["invoices"][1]["status"] == "void"
-    plan = await act(api, auth, plan, "resume", "parent")
+    skipped = datetime.fromisoformat(plan["invoices"][1]["lessons"][0][0])
+    taken = await api.post("/api/sessions", headers=auth("student"), json={
+        "tutor_id": str(demo_user("tutor").id), "subject": "Mathematics",
+        "starts_at": skipped.isoformat(), "minutes": 60})
+    assert taken.status_code == 201  # the skipped period's time is anyone's now
+    plan = await act(api, auth, plan, "resume", "parent")  # and does not block the resume
     async with rt.sessions() as db:
         first_reserved = await db.scalar(select(func.min(TimeHold.starts_at)).where(
             TimeHold.purpose == "plan"))

@@ -111,7 +111,7 @@ async def test_a_booking_outside_the_hours_is_refused(api, auth, new_tutor, cloc
     assert mine["items"] == []
 
 
-async def test_a_pending_tutor_cannot_be_booked(api, auth, new_tutor, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_a_pending_tutor_cannot_be_booked_nor_quoted(api, auth, new_tutor, clock) -> None:  # type: ignore[no-untyped-def]
     tutor = new_tutor()
     me = (await api.patch("/api/me/tutor", json=PROFILE, headers=tutor)).json()
     await api.put("/api/me/availability", json=HOURS, headers=tutor)
@@ -119,6 +119,8 @@ async def test_a_pending_tutor_cannot_be_booked(api, auth, new_tutor, clock) -> 
         "tutor_id": me["id"], "subject": "Chemistry", "minutes": 60,
         "starts_at": (clock.now() + timedelta(days=2)).isoformat()})
     assert (refused.status_code, refused.json()["code"]) == (409, "tutor_not_bookable")
+    quoted = await api.get(f"/api/tutors/{me['id']}/quote", headers=auth("student"))
+    assert (quoted.status_code, quoted.json()["code"]) == (409, "tutor_not_bookable")
 
 
 @pytest.mark.parametrize(("hours", "code"), [
@@ -130,6 +132,8 @@ async def test_a_pending_tutor_cannot_be_booked(api, auth, new_tutor, clock) -> 
     ({"weekly": [], "exceptions": [{"date": "2027-01-01", "available": True}]},
      "hours_required"),
     ({"weekly": [], "buffer_minutes": 999}, "invalid_buffer"),
+    ({"weekly": [{"weekday": True, "start": "09:00", "end": "12:00"}]}, "invalid_request"),
+    ({"weekly": [], "horizon_days": True}, "invalid_request"),
 ])
 async def test_bad_hours_get_a_clear_4xx_and_change_nothing(
     api, auth, new_tutor, hours, code
@@ -214,6 +218,8 @@ async def test_suspending_releases_unpaid_bookings_and_flags_paid_ones(
                                       ).json()["items"]]
     assert names == ["Mrs. Fotso"]
     assert (await book("student", hours_ahead=70, expect=409))["code"] == "tutor_not_bookable"
+    quoted = await api.get(f"/api/tutors/{tutor_id}/quote", headers=auth("student"))
+    assert (quoted.status_code, quoted.json()["code"]) == (409, "tutor_not_bookable")
     told = (await api.get("/api/notifications", headers=auth("tutor"))).json()
     assert "tutor_suspended" in {n["kind"] for n in told}
     async with rt.sessions() as db:  # the change log names the operator who did it
@@ -223,3 +229,5 @@ async def test_suspending_releases_unpaid_bookings_and_flags_paid_ones(
     # Approving again reinstates them.
     again = await api.post(f"/api/admin/tutors/{tutor_id}/approve", headers=auth("admin"))
     assert again.json()["status"] == "approved"
+    quoted = await api.get(f"/api/tutors/{tutor_id}/quote", headers=auth("student"))
+    assert quoted.status_code == 200

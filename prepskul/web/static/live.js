@@ -6,6 +6,8 @@
   const page = document.getElementById("session");
   const names = JSON.parse(document.getElementById("status-names").textContent);
   const named = (status) => names[status] || status;
+  // The lesson is still ahead in these statuses (the domain's set, rendered by the server).
+  const lessonAhead = JSON.parse(document.getElementById("lesson-ahead").textContent);
   const join = document.getElementById("join");
 
   function refreshJoin() {
@@ -50,7 +52,7 @@
     }
     const lesson = document.getElementById("lesson-form");  // the sandbox's button
     if (lesson) lesson.hidden = !(data.meet_link && data.status === "scheduled");
-    if (data.status && !["awaiting_payment", "paid", "scheduled"].includes(data.status)) {
+    if (data.status && !lessonAhead.includes(data.status)) {
       const meet = document.getElementById("meet");  // over: no link to offer any more
       if (meet) meet.remove();
       if (lesson) lesson.remove();

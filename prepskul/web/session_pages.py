@@ -1,169 +1,45 @@
-"""The pages. Each handler authorises, calls the same service functions as the API, and
-renders; form posts redirect back with a sentence when a rule refuses them."""
+"""The session pages: the list, booking, one session (pay, join, move, cancel, the lesson's
+report, confirmation and review, homework). Each handler authorises, calls the same service
+functions as the API, and renders; form posts redirect back with a sentence when a rule
+refuses them."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
-from prepskul.api import csrf
-from prepskul.api.auth import AuthError, mint_token, sandbox_secret
-from prepskul.api.deps import DB, SESSION_COOKIE, RuntimeDep, identify, require_admin
+from prepskul.api.deps import DB, RuntimeDep
 from prepskul.db.models import Profile, TutoringSession
 from prepskul.domain import lifecycle
 from prepskul.domain.booking import BOOKERS
-from prepskul.domain.errors import DomainError, InvalidInput, NotAllowed
-from prepskul.domain.lifecycle import AWAITING_LESSON, DECIDABLE, Event, Status
+from prepskul.domain.errors import DomainError, InvalidInput
+from prepskul.domain.lifecycle import DECIDABLE, LESSON_AHEAD, Event
 from prepskul.domain.moves import needs_agreement
 from prepskul.domain.outcome import FINAL, Outcome
 from prepskul.domain.payments import PaymentMethod
-from prepskul.domain.people import DEFAULT_TIME_ZONE, Language, Role, local_time_text
+from prepskul.domain.people import Role
 from prepskul.domain.pricing import Kind
-from prepskul.queue.kinds import JobStatus
 from prepskul.services import (
     booking,
-    flags,
-    live,
+    confirmations,
     money,
     moves,
-    operations,
     outcomes,
     payments,
-    people,
+    proposals,
     recordings,
     reviews,
 )
 from prepskul.services.access import acts_as_tutor, learner_side, may_pay, session_for
-from prepskul.services.demo import DEMO_USERS, demo_user
 from prepskul.services.lessons import record_lesson
-from prepskul.web.i18n import status_names, translator
-from prepskul.web.markdown import markdown_html
+from prepskul.web.rendering import Csrf, PageUser, back, render_live
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-templates.env.filters["markdown"] = markdown_html
-STATIC = Path(__file__).parent / "static"
-
-
-class SignInRequired(Exception):
-    """Raised by pages when nobody is signed in: answered with a redirect to /signin."""
-
-
-async def page_user(request: Request, db: DB) -> Profile:
-    try:
-        return await identify(request, db, request.cookies.get(SESSION_COOKIE))
-    except AuthError:
-        raise SignInRequired from None
-
-
-PageUser = Annotated[Profile, Depends(page_user)]
-
-
-class PageRefused(Exception):
-    """The signed-in person may not use this page: sent back to `url` with the reason."""
-
-    def __init__(self, url: str, notice: str) -> None:
-        super().__init__(notice)
-        self.url, self.notice = url, notice
-
-
-async def page_admin(user: PageUser) -> Profile:
-    """The API's operator check, answered the way pages answer: back, with why."""
-    try:
-        return require_admin(user)
-    except NotAllowed as exc:
-        raise PageRefused("/sessions", exc.message) from None
-
-
-PageAdmin = Annotated[Profile, Depends(page_admin)]
-Csrf = Annotated[None, Depends(csrf.form_checked)]
-
-
-async def render_live(request: Request, db: DB, name: str, user: Profile, **context: Any
-                      ) -> Response:
-    """A signed-in page whose live updates resume from the moment it was rendered."""
-    return render(request, name, user, last_event=await live.latest_id(db), **context)
-
-
-def render(request: Request, name: str, user: Profile | None, **context: Any) -> Response:
-    token = csrf.token_for(request)
-    lang = user.language if user else request.cookies.get("prepskul_lang", "fr")
-    zone = user.time_zone if user else DEFAULT_TIME_ZONE
-    response = templates.TemplateResponse(request, name, {
-        "user": user, "t": translator(lang), "lang": lang, "csrf": token,
-        "status_names": status_names(lang),
-        "notice": request.query_params.get("notice"),
-        "local": lambda when: local_time_text(when, zone, lang),
-        "sandbox": request.app.state.runtime.settings.is_sandbox, **context})
-    csrf.remember(response, token)
-    return response
-
-
-def back(url: str, notice: str | None = None) -> RedirectResponse:
-    target = f"{url}?notice={quote(notice)}" if notice else url
-    return RedirectResponse(target, status_code=303)
-
-
-@router.get("/")
-async def home(request: Request) -> Response:
-    signed_in = request.cookies.get(SESSION_COOKIE)
-    return RedirectResponse("/sessions" if signed_in else "/signin", status_code=303)
-
-
-@router.get("/signin")
-async def signin_page(request: Request) -> Response:
-    return render(request, "signin.html", None, demo_users=DEMO_USERS)
-
-
-@router.post("/signin")
-async def signin(request: Request, rt: RuntimeDep, _: Csrf,
-                 token: Annotated[str, Form()] = "", demo: Annotated[str, Form()] = ""
-                 ) -> Response:
-    if demo:
-        if not rt.settings.is_sandbox:
-            return back("/signin", "Demo users exist only in the sandbox.")
-        user = demo_user(demo)
-        secret = rt.settings.supabase_jwt_secret or sandbox_secret(rt.settings.data_dir)
-        token = mint_token(secret, user.id, role=user.role, email=user.email, name=user.name)
-    try:
-        await request.app.state.verifier.verify(token.strip())
-    except AuthError as exc:
-        return back("/signin", str(exc))
-    response = back("/sessions")
-    response.set_cookie(SESSION_COOKIE, token.strip(), httponly=True, samesite="lax",
-                        secure=rt.settings.public_base_url.startswith("https://"))
-    return response
-
-
-@router.post("/signout")
-async def signout(request: Request, _: Csrf) -> Response:
-    response = back("/signin")
-    response.delete_cookie(SESSION_COOKIE)
-    return response
-
-
-@router.post("/language")
-async def language(request: Request, db: DB, user: PageUser, _: Csrf,
-                   lang: Annotated[Language, Form()]) -> Response:
-    await people.update_profile(db, user, {"language": lang})
-    return back(_page_within_site(request.headers.get("referer")))
-
-
-def _page_within_site(referer: str | None) -> str:
-    """Back to the page the form was on — its path only, so that a forged `Referer` can
-    never send anyone to another site (`//evil`, `/\\evil` and full URLs included)."""
-    path = urlsplit(referer or "").path
-    if not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/sessions"
-    return path
 
 
 @router.get("/sessions")
@@ -226,7 +102,7 @@ async def session_page(request: Request, session_id: uuid.UUID, db: DB, rt: Runt
         cancel_quote = await money.cancellation_quote(db, rt, user, session.id)
     except DomainError:
         cancel_quote = None
-    proposal = await moves.pending_for(db, session.id)
+    proposal = await proposals.pending_for(db, session.id)
     side = await moves.side_of(db, user, session)
     _, outcome, report = await outcomes.outcome_for(db, user, session.id)
     opens = timedelta(minutes=rt.settings.join_opens_minutes)
@@ -248,7 +124,7 @@ def _session_actions(user: Profile, session: TutoringSession) -> dict[str, bool]
     of its own)."""
     status = session.status
     return {
-        "lesson_ahead": status is Status.AWAITING_PAYMENT or status in AWAITING_LESSON,
+        "lesson_ahead": status in LESSON_AHEAD,
         "can_pay": lifecycle.can(status, Event.PAYMENT_CONFIRMED) and may_pay(user, session),
         "can_approve": lifecycle.can(status, Event.APPROVE) and acts_as_tutor(user, session),
         "can_change": lifecycle.can(status, Event.CANCEL),
@@ -317,9 +193,9 @@ async def after_lesson(request: Request, session_id: uuid.UUID, action: str, db:
             await outcomes.report(db, rt, user, session_id, outcomes.ReportIn(
                 topic=topic, learner_present=learner_present == "yes", notes=notes))
         elif action == "confirm":
-            await outcomes.confirm(db, rt, user, session_id)
+            await confirmations.confirm(db, rt, user, session_id)
         elif action == "problem":
-            await outcomes.report_problem(db, rt, user, session_id, problem)
+            await confirmations.report_problem(db, rt, user, session_id, problem)
         elif action == "review":
             await reviews.review(db, rt, user, session_id, rating, comment)
         elif action == "reply":
@@ -367,52 +243,3 @@ async def tick(request: Request, item_id: uuid.UUID, db: DB, rt: RuntimeDep, use
     async def work() -> None:
         await recordings.set_done(db, rt, user, item_id, done == "1")
     return await _act(session_id, work)
-
-
-@router.get("/ops")
-async def ops_page(request: Request, db: DB, user: PageAdmin, provider: str = "",
-                   state: str = "", job_status: str = "") -> Response:
-    return await render_live(
-        request, db, "ops.html", user, provider=provider, state=state, job_status=job_status,
-        job_statuses=list(JobStatus),
-        webhooks=await operations.webhook_events(db, provider=provider or None,
-                                                 state=state or None, limit=100),
-        jobs=await operations.jobs(db, status=job_status or None, limit=100),
-        unassigned=await operations.unassigned_recordings(db),
-        attention=await operations.sessions_needing_attention(db),
-        flagged=await operations.flagged_payments(db),
-        awaiting=await outcomes.awaiting_operator(db),
-        transcript_flags=await flags.queue(db),
-        recent_reviews=await reviews.recent(db))
-
-
-@router.post("/ops/{what}/{item_id}")
-async def ops_action(request: Request, what: str, item_id: str, db: DB, rt: RuntimeDep,
-                     user: PageAdmin, _: Csrf,
-                     session_id: Annotated[str, Form()] = "",
-                     outcome: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-                     resolution: Annotated[str, Form()] = "") -> Response:
-    try:
-        if what == "webhooks":
-            await operations.replay_webhook(db, rt, int(item_id))
-        elif what == "jobs":
-            await operations.replay_job(db, rt, int(item_id))
-        elif what == "dead-jobs":
-            await operations.purge_job(db, int(item_id))
-        elif what == "recordings":
-            await recordings.assign(db, rt, uuid.UUID(item_id), uuid.UUID(session_id.strip()))
-        elif what == "outcomes":
-            await outcomes.decide_by_operator(db, rt, user, uuid.UUID(item_id), Outcome(outcome),
-                                              reason)
-        elif what == "flags":
-            await flags.resolve(db, rt, user, uuid.UUID(item_id), resolution, reason)
-        elif what == "reviews":
-            await reviews.hide(db, rt, user, uuid.UUID(item_id), reason)
-        else:
-            raise InvalidInput("unknown_action", "That is not something operators can do.")
-    except DomainError as exc:
-        return back("/ops", exc.message)
-    except ValueError:
-        return back("/ops", "That is not a valid id.")
-    return back("/ops", "Done.")
-
