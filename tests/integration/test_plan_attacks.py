@@ -1,6 +1,7 @@
-"""Plans under attack: other people's plans and invoices by id, the wrong party acting,
-concurrent approvals, declines, payments and proposals of the same times, and malformed
-proposals — each a clear 4xx with a code, never a 500, and never a change of state."""
+"""Plans and families under attack: other people's (or a sibling's) plans and invoices by
+id, the wrong party acting, concurrent approvals, declines, payments, proposals of the same
+times and accepts of one invitation code, and malformed proposals — each a clear 4xx with
+a code, never a 500, and never a change of state."""
 
 import asyncio
 import uuid
@@ -10,8 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from prepskul.db.models import Invoice, Payment, Plan, TimeHold
+from prepskul.db.models import Invoice, ParentLink, Payment, Plan, Profile, TimeHold
 from prepskul.services.demo import demo_user
+from tests.integration.test_invitations import account
 from tests.integration.test_plans import TWICE_WEEKLY, act, next_monday, propose
 
 UNKNOWN = str(uuid.uuid4())
@@ -220,3 +222,37 @@ async def test_impossible_new_times_or_end_change_nothing(
     async with rt.sessions() as db:
         stored = await db.get(Plan, uuid.UUID(plan["id"]))
         assert (stored.status, stored.next_slots, stored.end_date) == ("approved", None, None)
+
+
+async def test_a_child_does_not_see_a_siblings_plan(
+    api: httpx.AsyncClient, auth: Any, clock: Any, rt: Any, roomy_limits: None
+) -> None:
+    sibling = (await api.post("/api/children", json={"full_name": "Bibi"},
+                              headers=auth("parent"))).json()
+    plan = await propose(api, auth, clock, student_id=sibling["id"])
+    assert (await api.get(f"/api/plans/{plan['id']}", headers=auth("child"))).status_code == 404
+    assert (await api.get("/api/plans", headers=auth("child"))).json() == []
+    assert (await api.get(f"/api/plans/{plan['id']}", headers=auth("parent"))).status_code == 200
+
+
+async def test_two_accounts_accepting_one_code_at_once_link_exactly_one(
+    api: httpx.AsyncClient, auth: Any, rt: Any
+) -> None:
+    learner = (await api.post("/api/children", json={"full_name": "Bibi"},
+                              headers=auth("parent"))).json()
+    code = (await api.post("/api/invitations", json={"child_id": learner["id"]},
+                           headers=auth("parent"))).json()["code"]
+    accounts = [account(), account()]
+    answers = await asyncio.gather(*[
+        api.post("/api/invitations/accept", json={"code": code}, headers=headers)
+        for _, headers in accounts])
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    assert {a.json().get("code") for a in answers} >= {"invitation_used"}
+    async with rt.sessions() as db:
+        taken = (await db.get(Profile, uuid.UUID(learner["id"]))).merged_into_id
+        linked = set((await db.scalars(select(ParentLink.student_id).where(
+            ParentLink.parent_id == demo_user("parent").id, ParentLink.active()))).all())
+    [winner] = [sub for (sub, _), a in zip(accounts, answers, strict=True)
+                if a.status_code == 200]
+    assert taken == winner and winner in linked
+    assert not {sub for sub, _ in accounts} - {winner} & linked
