@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from prepskul.db.models import Invoice, ParentLink, Payment, Plan, Profile, TimeHold
 from prepskul.services.demo import demo_user
+from tests.conftest import web_client
 from tests.integration.test_invitations import account
 from tests.integration.test_plans import TWICE_WEEKLY, act, next_monday, propose
 
@@ -256,3 +257,22 @@ async def test_two_accounts_accepting_one_code_at_once_link_exactly_one(
                 if a.status_code == 200]
     assert taken == winner and winner in linked
     assert not {sub for sub, _ in accounts} - {winner} & linked
+
+
+@pytest.mark.parametrize("form", [
+    {"start": "99:99"}, {"start": "17:0"}, {"minutes": "abc"}, {"minutes": "1e9"},
+    {"weekdays": ["9"]}, {"weekdays": ["-1"]}, {"weekdays": [str(2**64)]}, {"weekdays": []},
+    {"frequency": "yearly"}, {"starts_on": "2030-02-30"}, {"starts_on": "2001-01-01"},
+    {"student_id": "not-a-uuid"}, {"student_id": UNKNOWN}, {"subject": "M" * 81},
+], ids=repr)
+async def test_a_malformed_plan_form_is_refused_and_changes_nothing(
+    settings: Any, clock: Any, rt: Any, roomy_limits: None, form: dict[str, Any]
+) -> None:
+    fields = {"csrf": "t", "tutor_id": str(demo_user("tutor").id), "subject": "Mathematics",
+              "start": "17:00", "minutes": "60", "frequency": "monthly",
+              "starts_on": next_monday(clock.now()).isoformat(),
+              "student_id": str(demo_user("child").id), "weekdays": ["1"], **form}
+    async with web_client(settings, "parent") as browser:
+        response = await browser.post("/plans", data=fields)
+    assert response.status_code in (303, 422), response.text
+    assert await _counts(rt) == (0, 0, 0, 0)
