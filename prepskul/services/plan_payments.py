@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Invoice, Payment, Plan, Profile, TimeHold, TutoringSession
-from prepskul.domain.errors import InvalidInput, NotAllowed, NotFound
+from prepskul.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from prepskul.domain.holds import HoldPurpose
 from prepskul.domain.ledger import Account, AccountKind, transfer
 from prepskul.domain.lifecycle import MeetState, Status
@@ -90,7 +90,9 @@ async def start_payment(
                           status=PaymentStatus.SUCCESSFUL, confirmed_at=now, closed_at=now)
         db.add(payment)
         await db.flush()
-        await _book(db, rt, payment, invoice, plan)
+        if await _book(db, rt, payment, invoice, plan) is None:  # refused: nothing is kept
+            raise Conflict("slot_taken", "One of the invoice's lessons was booked by someone "
+                           "else while the plan was paused; change the plan's times to pay.")
         return payment
     initiated = await checkout.initiate(
         rt, payer, method=method, phone=phone, medium=medium, amount=due,

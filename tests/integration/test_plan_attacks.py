@@ -276,3 +276,34 @@ async def test_a_malformed_plan_form_is_refused_and_changes_nothing(
         response = await browser.post("/plans", data=fields)
     assert response.status_code in (303, 422), response.text
     assert await _counts(rt) == (0, 0, 0, 0)
+
+
+async def test_paying_with_credit_when_the_times_were_taken_is_refused_and_keeps_nothing(
+    api: httpx.AsyncClient, auth: Any, clock: Any, rt: Any, roomy_limits: None
+) -> None:
+    from prepskul.domain.ledger import OUTSIDE, transfer
+    from prepskul.services import ledger, money
+    from tests.integration.money_checks import assert_ledger_sound, balance
+
+    parent = demo_user("parent").id
+    async with rt.sessions.begin() as db:  # enough credit for the whole invoice
+        movement = transfer("test-credit", "collect", OUTSIDE, {money.credit(parent): 100_000})
+        assert movement is not None
+        await ledger.post(db, movement, now=clock.now(), session_id=None)
+    plan, invoice = await _approved(api, auth, clock)
+    async with rt.sessions.begin() as db:  # the times released (as a lapse does) …
+        await db.execute(TimeHold.__table__.delete().where(
+            TimeHold.plan_id == uuid.UUID(plan["id"])))
+    taken = await api.post("/api/sessions", headers=auth("student"), json={  # … and taken
+        "tutor_id": str(demo_user("tutor").id), "subject": "Mathematics",
+        "starts_at": invoice["lessons"][0][0], "minutes": 60})
+    assert taken.status_code == 201, taken.text
+    before = await _counts(rt)
+    for _ in range(2):  # refused, and refused again the same way (once a 500)
+        refused = await api.post(f"/api/invoices/{invoice['id']}/payments",
+                                 json={"method": "link"}, headers=auth("parent"))
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "slot_taken"
+        assert await _counts(rt) == before  # no payment, no booking
+        assert await balance(rt, "credit", parent) == 100_000  # the credit untouched
+    await assert_ledger_sound(rt)
