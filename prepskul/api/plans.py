@@ -21,7 +21,7 @@ from prepskul.domain.availability import format_clock, parse_clock
 from prepskul.domain.booking import MAX_MINUTES, MIN_MINUTES
 from prepskul.domain.plans import Frequency, PlanStatus, WeeklySlot
 from prepskul.services import plan_billing, plan_payments, plans
-from prepskul.services.plans import slots_of
+from prepskul.services.plan_calendar import slots_of
 
 router = APIRouter(tags=["plans"])
 

@@ -39,10 +39,10 @@ from prepskul.domain.plans import (
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
-from prepskul.services import booking, plans
+from prepskul.services import booking, plan_calendar
 from prepskul.services.availability import limits_for
 from prepskul.services.messages import plan_detail
-from prepskul.services.plans import terms_of
+from prepskul.services.plan_calendar import terms_of
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ async def issue_due(db: AsyncSession, rt: Runtime, plan: Plan) -> list[Invoice]:
     """Issue every invoice whose period starts within the lead time (the first one at
     once), skipping periods already past or without lessons. Idempotent."""
     now = rt.clock.now()
-    today = plans.tutor_today(plan, now)
+    today = plan_calendar.tutor_today(plan, now)
     lead = timedelta(days=rt.settings.plan_invoice_lead_days)
     index = max(await next_period_index(db, plan), period_index_on(terms_of(plan), today), 0)
     issued: list[Invoice] = []
@@ -101,7 +101,7 @@ async def _issue(db: AsyncSession, rt: Runtime, plan: Plan, index: int,
     assert payer is not None
     amount = invoice_amount(
         lessons=len(found), unit_price=plan.unit_price_xaf,
-        frequency_percent=plans.discounts(rt).percent(plan.frequency),
+        frequency_percent=plan_calendar.discounts(rt).percent(plan.frequency),
         sibling_percent=rt.settings.sibling_discount_percent,
         other_children=await other_children(db, plan, payer, found[0].starts_at),
         credit_available=0)  # credit is taken when it is paid, as for a session
@@ -123,7 +123,7 @@ async def _issue(db: AsyncSession, rt: Runtime, plan: Plan, index: int,
         return None
     invoice = await db.get(Invoice, row)
     assert invoice is not None
-    await plans.tell(db, rt, plan, "invoice_issued", to=[plan.payer_id],
+    await plan_calendar.tell(db, rt, plan, "invoice_issued", to=[plan.payer_id],
                      occasion=str(invoice.id), detail=_due_text(invoice, payer))
     return invoice
 
@@ -175,7 +175,7 @@ async def tick(rt: Runtime, limit: int = 500) -> str:
             if await _end_if_over(db, rt, plan):
                 ended += 1
                 continue
-            fold_slots(plan, plans.tutor_today(plan, rt.clock.now()))
+            fold_slots(plan, plan_calendar.tutor_today(plan, rt.clock.now()))
             r, p = await _chase(db, rt, plan)
             reminded, paused = reminded + r, paused + p
             if plan.status in RESERVING:
@@ -186,26 +186,26 @@ async def tick(rt: Runtime, limit: int = 500) -> str:
 
 
 async def _end_if_over(db: AsyncSession, rt: Runtime, plan: Plan) -> bool:
-    today = plans.tutor_today(plan, rt.clock.now())
+    today = plan_calendar.tutor_today(plan, rt.clock.now())
     if plan.end_date is None or today <= plan.end_date:
         return False
     plan.status = plan_transition(plan.status, PlanEvent.END)
-    await plans.release(db, plan)
+    await plan_calendar.release(db, plan)
     await void_unpaid(db, rt, plan, only_open=False)
     return True
 
 
 async def _top_up(db: AsyncSession, rt: Runtime, plan: Plan) -> None:
     """Keep the reservation reaching the tutor's horizon as the days pass."""
-    today = plans.tutor_today(plan, rt.clock.now())
+    today = plan_calendar.tutor_today(plan, rt.clock.now())
     if plan.reserved_until is None or plan.reserved_until < today + timedelta(days=1):
-        await plans.reserve(db, rt, plan, strict=False)
+        await plan_calendar.reserve(db, rt, plan, strict=False)
         return
     tutor = await db.get(Profile, plan.tutor_id)
     assert tutor is not None
     horizon = limits_for(rt, tutor).horizon.days
     if plan.reserved_until < today + timedelta(days=horizon):
-        await plans.reserve(db, rt, plan, strict=False)
+        await plan_calendar.reserve(db, rt, plan, strict=False)
 
 
 async def _chase(db: AsyncSession, rt: Runtime, plan: Plan) -> tuple[int, int]:
@@ -222,13 +222,13 @@ async def _chase(db: AsyncSession, rt: Runtime, plan: Plan) -> tuple[int, int]:
         for label in reminders_due(invoice.due_at, invoice.issued_at, now,
                                    frozenset(invoice.reminders_sent)):
             invoice.reminders_sent = [*invoice.reminders_sent, label]
-            await plans.tell(db, rt, plan, "invoice_reminder", to=[plan.payer_id],
+            await plan_calendar.tell(db, rt, plan, "invoice_reminder", to=[plan.payer_id],
                              occasion=f"{invoice.id}:{label}", detail=_due_text(invoice, payer))
             reminded += 1
         if invoice.status is InvoiceStatus.OPEN and is_overdue(invoice.due_at, now):
             invoice.status = invoice_transition(invoice.status, InvoiceEvent.FALL_DUE)
         if past_grace(invoice.due_at, grace, now) and plan.status in RESERVING:
-            await plans.pause_unpaid(db, rt, plan)
+            await plan_calendar.pause_unpaid(db, rt, plan)
             paused += 1
     return reminded, paused
 

@@ -38,7 +38,7 @@ from prepskul.providers.fapshi.models import Transaction
 from prepskul.queue import store
 from prepskul.queue.kinds import JobKind
 from prepskul.runtime import Runtime
-from prepskul.services import checkout, feed, ledger, money, plans
+from prepskul.services import checkout, feed, ledger, money, plan_calendar, plans
 from prepskul.services.holds import EXCLUSION_VIOLATION
 from prepskul.services.links import page_url
 
@@ -220,8 +220,8 @@ async def _book(db: AsyncSession, rt: Runtime, payment: Payment, invoice: Invoic
         await feed.record_change(db, session, "session.paid", trans_id=payment.trans_id,
                                  plan_id=str(plan.id))
     if was is PlanStatus.PAUSED:
-        await plans.reserve(db, rt, plan, strict=False)
-    await plans.tell(db, rt, plan, "invoice_paid", occasion=str(invoice.id),
+        await plan_calendar.reserve(db, rt, plan, strict=False)
+    await plan_calendar.tell(db, rt, plan, "invoice_paid", occasion=str(invoice.id),
                      detail=f"{len(sessions)} lessons")
     return len(sessions)
 

@@ -19,7 +19,7 @@ from prepskul.domain.availability import format_clock, parse_clock
 from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.payments import PaymentMethod
 from prepskul.domain.plans import PAYABLE, PlanStatus, WeeklySlot
-from prepskul.services import plan_billing, plan_payments, plans
+from prepskul.services import plan_billing, plan_calendar, plan_payments, plans
 from prepskul.web.rendering import Csrf, PageUser, back, render
 
 router = APIRouter(include_in_schema=False)
@@ -66,7 +66,7 @@ async def plans_page(request: Request, db: DB, user: PageUser) -> Response:
 def slots_text(record: list[dict[str, int]], words: str) -> str:
     days = words.split(",")
     return ", ".join(f"{days[s.weekday]} {format_clock(s.start)} ({s.minutes} min)"
-                     for s in plans.slots_of(record))
+                     for s in plan_calendar.slots_of(record))
 
 
 @router.get("/plans/{plan_id}")
@@ -77,7 +77,7 @@ async def plan_page(request: Request, plan_id: uuid.UUID, db: DB, user: PageUser
         return back("/plans", exc.message)
     invoices = await plan_billing.invoices_of(db, plan)
     latest = await plan_payments.payments_of(db, [i.id for i in invoices])
-    people = {p.id: p for p in [await db.get(Profile, pid) for pid in plans.people_of(plan)]
+    people = {p.id: p for p in [await db.get(Profile, pid) for pid in plan_calendar.people_of(plan)]
               if p is not None}
     is_payer = user.id == plan.payer_id or user.role == "admin"
     return render(request, "plan.html", user, plan=plan, invoices=invoices, latest=latest,
