@@ -321,3 +321,20 @@ async def test_a_period_void_by_a_pause_is_skipped_and_its_times_stay_free(
     third_period = datetime.combine(second_period + timedelta(days=28), datetime.min.time(),
                                     DOUALA)
     assert first_reserved is not None and first_reserved >= third_period
+
+
+async def test_a_second_child_s_plan_is_invoiced_with_the_sibling_discount(
+    api, auth, clock
+) -> None:  # type: ignore[no-untyped-def]
+    first = await act(api, auth, await propose(api, auth, clock), "approve", "tutor")
+    assert first["invoices"][0]["sibling_discount_xaf"] == 0  # the first child pays in full
+    added = await api.post("/api/children", headers=auth("parent"),
+                           json={"full_name": "Bih Second", "level": "lower_secondary"})
+    assert added.status_code == 201, added.text
+    later = [{**slot, "start": "18:30"} for slot in TWICE_WEEKLY]
+    second = await act(api, auth, await propose(
+        api, auth, clock, slots=later, student_id=added.json()["id"]), "approve", "tutor")
+    [invoice] = second["invoices"]
+    # 5000 XAF a lesson, 10 % off monthly = 4500, then 15 % off for the second child = 3825
+    assert (invoice["lesson_price_xaf"], invoice["sibling_discount_xaf"],
+            invoice["total_xaf"]) == (3825, 8 * 675, 8 * 3825)
