@@ -307,3 +307,23 @@ async def test_paying_with_credit_when_the_times_were_taken_is_refused_and_keeps
         assert await _counts(rt) == before  # no payment, no booking
         assert await balance(rt, "credit", parent) == 100_000  # the credit untouched
     await assert_ledger_sound(rt)
+
+
+@pytest.mark.parametrize("action", ["end", "pay"])
+async def test_paying_and_ending_or_paying_at_once_never_deadlock(
+    api: httpx.AsyncClient, auth: Any, clock: Any, rt: Any, roomy_limits: None, action: str
+) -> None:
+    """Paying locks the plan before its invoice, as ending, pausing and billing do: the
+    other order let a payment and an end wait on each other until Postgres killed one."""
+    for r in range(4):
+        slots = [{"weekday": 1, "start": f"{8 + 2 * r:02d}:00", "minutes": 60}]
+        plan = await act(api, auth, await propose(api, auth, clock, slots=slots), "approve",
+                         "tutor")
+        pay = api.post(f"/api/invoices/{plan['invoices'][0]['id']}/payments",
+                       json={"method": "link"}, headers=auth("parent"))
+        other = api.post(f"/api/plans/{plan['id']}/end", json={}, headers=auth("parent")) \
+            if action == "end" else api.post(
+                f"/api/invoices/{plan['invoices'][0]['id']}/payments",
+                json={"method": "link"}, headers=auth("parent"))
+        answers = await asyncio.gather(pay, other)
+        assert all(a.status_code < 500 for a in answers), [a.text for a in answers]
