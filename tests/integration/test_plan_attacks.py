@@ -18,6 +18,7 @@ from tests.integration.test_invitations import account
 from tests.integration.test_plans import TWICE_WEEKLY, act, next_monday, propose
 
 UNKNOWN = str(uuid.uuid4())
+ROUNDS = 12
 
 
 async def _counts(rt: Any) -> tuple[int, int, int, int]:
@@ -326,4 +327,23 @@ async def test_paying_and_ending_or_paying_at_once_never_deadlock(
                 f"/api/invoices/{plan['invoices'][0]['id']}/payments",
                 json={"method": "link"}, headers=auth("parent"))
         answers = await asyncio.gather(pay, other)
+        assert all(a.status_code < 500 for a in answers), [a.text for a in answers]
+
+
+@pytest.mark.parametrize("other", ["invite", "unlink"])
+async def test_accepting_a_code_while_the_parent_acts_on_the_learner_never_deadlocks(
+    api: httpx.AsyncClient, auth: Any, rt: Any, roomy_limits: None, other: str
+) -> None:
+    """Accepting locks the learner before the code, as a new code and an unlink do."""
+    for _ in range(ROUNDS):
+        learner = (await api.post("/api/children", json={"full_name": "Bibi"},
+                                  headers=auth("parent"))).json()
+        code = (await api.post("/api/invitations", json={"child_id": learner["id"]},
+                               headers=auth("parent"))).json()["code"]
+        acting = api.post("/api/invitations", json={"child_id": learner["id"]},
+                          headers=auth("parent")) if other == "invite" else api.delete(
+            f"/api/children/{learner['id']}", headers=auth("parent"))
+        answers = await asyncio.gather(
+            api.post("/api/invitations/accept", json={"code": code},
+                     headers=account()[1]), acting)
         assert all(a.status_code < 500 for a in answers), [a.text for a in answers]
