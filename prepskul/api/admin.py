@@ -14,8 +14,10 @@ from prepskul.api.after_lesson import OutcomeOut, ReviewOut
 from prepskul.api.deps import DB, Admin, RuntimeDep
 from prepskul.api.errors import errors
 from prepskul.api.schemas import FromRow, PaymentOut, SessionOut
+from prepskul.db.models import InboxState
 from prepskul.domain.flags import FlagStatus
 from prepskul.domain.outcome import Outcome
+from prepskul.queue.kinds import JobStatus
 from prepskul.services import confirmations, flags, operations, recordings, reviews
 
 router = APIRouter(prefix="/api/admin", tags=["operators"], responses=errors(403))
@@ -63,7 +65,8 @@ class AssignIn(BaseModel):
 
 
 @router.get("/webhooks", response_model=list[WebhookEventOut])
-async def webhooks(db: DB, _: Admin, provider: str | None = None, state: str | None = None,
+async def webhooks(db: DB, _: Admin, provider: str | None = None,
+                   state: InboxState | None = None,
                    limit: Limit = 100) -> list[WebhookEventOut]:
     events = await operations.webhook_events(db, provider=provider, state=state, limit=limit)
     return [WebhookEventOut.model_validate(e) for e in events]
@@ -76,7 +79,8 @@ async def replay_webhook(event_id: RowId, db: DB, rt: RuntimeDep, _: Admin) -> W
 
 
 @router.get("/jobs", response_model=list[JobOut])
-async def jobs(db: DB, _: Admin, status: str | None = None, limit: Limit = 100) -> list[JobOut]:
+async def jobs(db: DB, _: Admin, status: JobStatus | None = None, limit: Limit = 100
+               ) -> list[JobOut]:
     return [JobOut.model_validate(j) for j in await operations.jobs(db, status=status, limit=limit)]
 
 

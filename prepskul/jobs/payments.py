@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from prepskul.db.models import InboxState
 from prepskul.jobs.worker import JobContext
 from prepskul.providers.errors import PermanentProviderError, ProviderError
 from prepskul.services import inbox, lapses, payments, payouts, proposals
@@ -24,7 +25,7 @@ async def process_fapshi_webhook(ctx: JobContext, payload: dict[str, Any]) -> st
                     else payments.ask_fapshi(rt, trans_id))
     except Exception as exc:
         async with rt.sessions.begin() as db:
-            await inbox.mark(db, event_id, "failed", now=rt.clock.now(), error=str(exc))
+            await inbox.mark(db, event_id, InboxState.FAILED, now=rt.clock.now(), error=str(exc))
         raise
     async with rt.sessions.begin() as db:  # the change and the delivery's outcome together
         if tx is None:
@@ -33,7 +34,7 @@ async def process_fapshi_webhook(ctx: JobContext, payload: dict[str, Any]) -> st
             outcome = await payouts.apply_transaction(db, rt, tx)
         else:
             outcome = await payments.apply_transaction(db, rt, tx, learned_at=stored.received_at)
-        await inbox.mark(db, event_id, "processed", now=rt.clock.now(), error=outcome)
+        await inbox.mark(db, event_id, InboxState.PROCESSED, now=rt.clock.now(), error=outcome)
     return outcome
 
 

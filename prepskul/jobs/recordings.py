@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from prepskul.db.models import InboxState
 from prepskul.jobs.worker import JobContext
 from prepskul.providers.fathom.models import ValidationError, parse_meeting, readable
 from prepskul.services import inbox, recordings
@@ -19,12 +20,12 @@ async def process_fathom_webhook(ctx: JobContext, payload: dict[str, Any]) -> st
         # with the reason, for an operator (who can replay it once the code reads it).
         reason = readable(exc)
         async with rt.sessions.begin() as db:
-            await inbox.mark(db, event_id, inbox.UNREADABLE, now=rt.clock.now(), error=reason)
+            await inbox.mark(db, event_id, InboxState.UNREADABLE, now=rt.clock.now(), error=reason)
         return reason
     meeting = await recordings.complete_content(rt, meeting)  # Fathom API, outside any tx
     async with rt.sessions.begin() as db:
         outcome = await recordings.ingest(db, rt, meeting)
-        await inbox.mark(db, event_id, "processed", now=rt.clock.now(), error=outcome)
+        await inbox.mark(db, event_id, InboxState.PROCESSED, now=rt.clock.now(), error=outcome)
     return outcome
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from prepskul.db.models.jobs import JobStatus  # defined with the row it describes
+
+__all__ = ["WEBHOOK_JOBS", "JobKind", "JobStatus"]
+
 
 class JobKind(StrEnum):
     SEND_EMAIL = "send_email"
@@ -28,12 +32,6 @@ class JobKind(StrEnum):
     RECONCILE_PAYOUTS = "reconcile_payouts"
     PLAN_BILLING = "plan_billing"
 
-
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    DEAD = "dead"
 
 
 # The job that processes a stored delivery, by the provider that sent it.

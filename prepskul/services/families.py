@@ -170,9 +170,12 @@ async def accept(db: AsyncSession, rt: Runtime, person: Profile, code: str) -> P
     await _spend(rt, f"invite-try:{person.id}", "invitation code attempts")
     digest = code_digest(code)
     invitation = (await db.scalars(select(Invitation).where(
-        Invitation.code_digest == digest).with_for_update())).first()
+        Invitation.code_digest == digest))).first()
     if invitation is None:
         raise NotFound("invitation_not_found", "There is no invitation with that code.")
+    if invitation.learner_id is not None:  # the learner before the code, as a new code
+        await db.get(Profile, invitation.learner_id, with_for_update=True)  # and unlink do
+    await db.refresh(invitation, with_for_update=True)
     now = rt.clock.now()
     check_usable(CodeState(invitation.expires_at, invitation.used_at, invitation.revoked_at),
                  now)

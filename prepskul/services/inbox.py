@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul import metrics
-from prepskul.db.models import WebhookEvent
+from prepskul.db.models import InboxState, WebhookEvent
 from prepskul.domain.text import storable, storable_str
 from prepskul.runtime import Runtime
 
@@ -35,10 +35,6 @@ class Delivery:
     source_ip: str | None
 
 
-# A verified delivery whose shape processing cannot read: kept for an operator, not retried.
-UNREADABLE = "unreadable"
-
-
 def sanitize(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): storable_str(v[:500]) for k, v in headers.items()
             if k.lower() in KEPT_HEADERS}
@@ -57,12 +53,13 @@ async def reject(
     db.add(WebhookEvent(provider=delivery.provider, delivery_key=storable_key(delivery_key),
                         headers=sanitize(delivery.headers), body=delivery.body[:65536],
                         source_ip=delivery.source_ip, verified=False, rejection=reason,
-                        state="rejected"))
+                        state=InboxState.REJECTED))
     metrics.WEBHOOKS.labels(delivery.provider, "rejected").inc()
 
 
 async def mark(
-    db: AsyncSession, event_id: int, state: str, *, now: datetime, error: str | None = None
+    db: AsyncSession, event_id: int, state: InboxState, *, now: datetime,
+    error: str | None = None,
 ) -> None:
     """Record what processing did: processed | unreadable | failed (with the reason). An UPDATE,
     not a load: the row holds the whole body (a long transcript, for Fathom). How long a
@@ -71,7 +68,7 @@ async def mark(
         update(WebhookEvent).where(WebhookEvent.id == event_id)
         .values(state=state, error=error, processed_at=now, attempts=WebhookEvent.attempts + 1)
         .returning(WebhookEvent.provider, WebhookEvent.received_at))).first()
-    if row is not None and state == "processed":
+    if row is not None and state is InboxState.PROCESSED:
         provider, received_at = row
         metrics.WEBHOOK_PROCESSING.labels(provider).observe(
             max(0.0, (now - received_at).total_seconds()))

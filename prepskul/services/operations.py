@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import (
+    InboxState,
     Job,
     LedgerAccount,
     LessonOutcome,
@@ -34,7 +35,7 @@ PURGE_BATCH = 5000
 
 
 async def webhook_events(
-    db: AsyncSession, *, provider: str | None, state: str | None, limit: int
+    db: AsyncSession, *, provider: str | None, state: InboxState | None, limit: int
 ) -> list[WebhookEvent]:
     query = select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(limit)
     if provider:
@@ -52,14 +53,14 @@ async def replay_webhook(db: AsyncSession, rt: Runtime, event_id: int) -> Webhoo
     if not event.verified:
         raise Conflict("rejected_webhook",
                        "This delivery failed verification; it is evidence, not work to redo.")
-    event.state = "received"
+    event.state = InboxState.RECEIVED
     await store.enqueue(db, WEBHOOK_JOBS[event.provider], {"event_id": event.id},
                         now=rt.clock.now(),
                         dedupe_key=f"webhook:{event.id}:replay:{event.attempts}")
     return event
 
 
-async def jobs(db: AsyncSession, *, status: str | None, limit: int) -> list[Job]:
+async def jobs(db: AsyncSession, *, status: JobStatus | None, limit: int) -> list[Job]:
     query = select(Job).order_by(Job.id.desc()).limit(limit)
     if status:
         query = query.where(Job.status == status)
@@ -130,7 +131,7 @@ async def gauges(db: AsyncSession) -> Gauges:
     oldest = await db.scalar(
         select(func.coalesce(func.extract("epoch", func.now() - func.min(Job.run_at)), 0))
         .where(Job.status == JobStatus.QUEUED, Job.run_at <= func.now()))
-    inbox = {(provider, state): n for provider, state, n in await db.execute(
+    inbox = {(provider, state.value): n for provider, state, n in await db.execute(
         select(WebhookEvent.provider, WebhookEvent.state, func.count())
         .group_by(WebhookEvent.provider, WebhookEvent.state))}
     counts = {

@@ -56,13 +56,15 @@ async def next_period_index(db: AsyncSession, plan: Plan) -> int:
 
 async def other_children(db: AsyncSession, plan: Plan, payer: Profile,
                          starts_at: datetime) -> int:
-    """For the sibling discount: how many of a parent's other children have a live plan
-    or a booked session that month."""
+    """For the sibling discount: how many of a parent's other children have an active plan
+    (one being paid for) or a booked session that month. A plan approved but never paid, or
+    paused, does not count: else one lapsed plan for a made-up child would discount every
+    other child's invoices for ever."""
     if payer.role != Role.PARENT:
         return 0
     planned = await db.scalar(select(func.count(Plan.student_id.distinct())).where(
         Plan.payer_id == payer.id, Plan.student_id != plan.student_id,
-        Plan.status.in_(LIVE)))
+        Plan.status == PlanStatus.ACTIVE))
     booked = await booking.siblings_booked(db, payer, plan.student_id, starts_at)
     return max(int(planned or 0), booked)
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prepskul.db.models import Invoice, Payment, Plan, Profile, TimeHold, TutoringSession
-from prepskul.domain.errors import InvalidInput, NotAllowed, NotFound
+from prepskul.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from prepskul.domain.holds import HoldPurpose
 from prepskul.domain.ledger import Account, AccountKind, transfer
 from prepskul.domain.lifecycle import MeetState, Status
@@ -50,8 +50,9 @@ def invoice_clearing(invoice_id: uuid.UUID) -> Account:
 
 async def invoice_for(db: AsyncSession, person: Profile, invoice_id: uuid.UUID, *,
                       lock: bool = False) -> tuple[Invoice, Plan]:
-    query = select(Invoice).where(Invoice.id == invoice_id)
-    invoice = (await db.scalars(query.with_for_update() if lock else query)).first()
+    """`lock`: the plan, then the invoice — the order ending, pausing and billing take them
+    in, so a payment and an end never wait on each other."""
+    invoice = (await db.scalars(select(Invoice).where(Invoice.id == invoice_id))).first()
     plan = None
     if invoice is not None:
         try:
@@ -60,6 +61,8 @@ async def invoice_for(db: AsyncSession, person: Profile, invoice_id: uuid.UUID, 
             plan = None
     if invoice is None or plan is None:
         raise NotFound("invoice_not_found", "There is no invoice with that id that you can see.")
+    if lock:
+        await db.refresh(invoice, with_for_update=True)
     return invoice, plan
 
 
@@ -90,7 +93,9 @@ async def start_payment(
                           status=PaymentStatus.SUCCESSFUL, confirmed_at=now, closed_at=now)
         db.add(payment)
         await db.flush()
-        await _book(db, rt, payment, invoice, plan)
+        if await _book(db, rt, payment, invoice, plan) is None:  # refused: nothing is kept
+            raise Conflict("slot_taken", "One of the invoice's lessons was booked by someone "
+                           "else while the plan was paused; change the plan's times to pay.")
         return payment
     initiated = await checkout.initiate(
         rt, payer, method=method, phone=phone, medium=medium, amount=due,
@@ -144,10 +149,11 @@ async def apply_transaction(db: AsyncSession, rt: Runtime, payment: Payment,
 async def _on_success(db: AsyncSession, rt: Runtime, payment: Payment, tx: Transaction) -> str:
     now = rt.clock.now()
     payment.confirmed_at = payment.closed_at = now
-    invoice = await db.get(Invoice, payment.invoice_id, with_for_update=True)
+    invoice = await db.get(Invoice, payment.invoice_id)
     assert invoice is not None
-    plan = await db.get(Plan, invoice.plan_id, with_for_update=True)
+    plan = await db.get(Plan, invoice.plan_id, with_for_update=True)  # the plan first
     assert plan is not None
+    await db.refresh(invoice, with_for_update=True)
     verdict = judge_invoice_payment(
         invoice_status=invoice.status, expected_amount=payment.amount_xaf,
         paid_amount=tx.amount, expected_external_id=invoice_external_id(invoice.id),

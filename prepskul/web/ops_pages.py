@@ -4,12 +4,14 @@ unmatched recordings, lessons awaiting an outcome, transcript flags."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from prepskul.api.deps import DB, RuntimeDep
+from prepskul.db.models import InboxState
 from prepskul.domain.errors import DomainError, InvalidInput
 from prepskul.domain.outcome import Outcome
 from prepskul.queue.kinds import JobStatus
@@ -23,6 +25,7 @@ from prepskul.services import (
 from prepskul.web.rendering import Csrf, PageAdmin, back, render_live
 
 router = APIRouter(include_in_schema=False)
+Member = TypeVar("Member", bound=StrEnum)
 
 
 @router.get("/ops")
@@ -30,10 +33,10 @@ async def ops_page(request: Request, db: DB, user: PageAdmin, provider: str = ""
                    state: str = "", job_status: str = "") -> Response:
     return await render_live(
         request, db, "ops.html", user, provider=provider, state=state, job_status=job_status,
-        job_statuses=list(JobStatus),
+        job_statuses=list(JobStatus), inbox_states=list(InboxState),
         webhooks=await operations.webhook_events(db, provider=provider or None,
-                                                 state=state or None, limit=100),
-        jobs=await operations.jobs(db, status=job_status or None, limit=100),
+                                                 state=_member(InboxState, state), limit=100),
+        jobs=await operations.jobs(db, status=_member(JobStatus, job_status), limit=100),
         unassigned=await operations.unassigned_recordings(db),
         attention=await operations.sessions_needing_attention(db),
         flagged=await operations.flagged_payments(db),
@@ -71,3 +74,8 @@ async def ops_action(request: Request, what: str, item_id: str, db: DB, rt: Runt
     except ValueError:
         return back("/ops", "That is not a valid id.")
     return back("/ops", "Done.")
+
+
+def _member(enum: type[Member], value: str) -> Member | None:
+    """A filter from the page's query string: an unknown value shows everything."""
+    return enum(value) if value in enum._value2member_map_ else None

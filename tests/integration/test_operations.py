@@ -6,6 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+
+from prepskul.db.models import InboxState, Job, JobStatus, WebhookEvent
 
 
 async def test_an_operator_replays_a_webhook_whose_processing_failed(
@@ -122,3 +125,19 @@ async def test_the_console_and_metrics_agree_on_what_needs_attention(
     assert cancelled.status_code == 200, cancelled.text
     assert (await api.get("/api/admin/sessions/attention", headers=auth("admin"))).json() == []
     assert meet_failed_gauge((await api.get("/metrics")).text) == 0
+
+
+async def test_job_and_delivery_states_are_read_as_enums_and_unknown_filters_are_422(
+    api, auth, paid_session, rt
+) -> None:  # type: ignore[no-untyped-def]
+    await paid_session()  # jobs ran, Fapshi's webhook stored and processed
+    async with rt.sessions() as db:
+        jobs = (await db.scalars(select(Job))).all()
+        deliveries = (await db.scalars(select(WebhookEvent))).all()
+    assert jobs and all(isinstance(j.status, JobStatus) for j in jobs)
+    assert deliveries and all(isinstance(d.state, InboxState) for d in deliveries)
+    for path in ("/api/admin/jobs?status=finished", "/api/admin/webhooks?state=lost"):
+        refused = await api.get(path, headers=auth("admin"))
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_request"), path
+    done = await api.get("/api/admin/jobs?status=done", headers=auth("admin"))
+    assert done.status_code == 200 and {j["status"] for j in done.json()} == {"done"}

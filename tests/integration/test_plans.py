@@ -321,3 +321,30 @@ async def test_a_period_void_by_a_pause_is_skipped_and_its_times_stay_free(
     third_period = datetime.combine(second_period + timedelta(days=28), datetime.min.time(),
                                     DOUALA)
     assert first_reserved is not None and first_reserved >= third_period
+
+
+async def test_a_second_child_s_plan_is_invoiced_with_the_sibling_discount(
+    api, auth, clock, checkout, worker
+) -> None:  # type: ignore[no-untyped-def]
+    first = await act(api, auth, await propose(api, auth, clock), "approve", "tutor")
+    assert first["invoices"][0]["sibling_discount_xaf"] == 0  # the first child pays in full
+    added = await api.post("/api/children", headers=auth("parent"),
+                           json={"full_name": "Bih Second", "level": "lower_secondary"})
+    assert added.status_code == 201, added.text
+    async def second_plan_invoice(start: str) -> dict[str, Any]:
+        slots = [{**slot, "start": start} for slot in TWICE_WEEKLY]
+        plan = await act(api, auth, await propose(
+            api, auth, clock, slots=slots, student_id=added.json()["id"]), "approve", "tutor")
+        invoice: dict[str, Any] = plan["invoices"][0]
+        return invoice
+
+    # The first child's plan is approved but not paid for: no discount yet (an unpaid or
+    # paused plan for a made-up child must not discount the others).
+    assert (await second_plan_invoice("18:30"))["sibling_discount_xaf"] == 0
+    await checkout(await pay_invoice(api, auth, first["invoices"][0]))
+    await worker.drain()
+    assert (await read(api, auth, first))["status"] == "active"
+    invoice = await second_plan_invoice("19:45")
+    # 5000 XAF a lesson, 10 % off monthly = 4500, then 15 % off for the second child = 3825
+    assert (invoice["lesson_price_xaf"], invoice["sibling_discount_xaf"],
+            invoice["total_xaf"]) == (3825, 8 * 675, 8 * 3825)

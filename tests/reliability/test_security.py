@@ -14,8 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from prepskul.db.models import WebhookEvent
+from prepskul.services.demo import demo_user
 from tests.conftest import FAPSHI_SECRET, FATHOM_SECRET, JWT_SECRET
 from tests.integration.test_fathom_webhook import meeting, signed
+from tests.integration.test_plans import next_monday
 
 ROLES = ("anon", "outsider", "student", "tutor", "admin")  # outsider: an unrelated student
 # A parent is asked too where a rule names one (the families' routes): after the others.
@@ -29,6 +31,8 @@ PARENTS = {"anon": 401, "outsider": 403, "student": 403, "tutor": 403, "admin": 
 CHILD = "00000000-0000-4000-8000-000000000005"  # the demo parent's child (has an account)
 ALL_HOURS = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]}
 UNKNOWN = str(uuid.uuid4())
+OTHERS_PLAN = {**PARTICIPANTS, "parent": 404}
+SUNDAY = 6  # plans' lessons on Sundays two weeks ahead, clear of the sessions booked here
 
 # (method, path) ⇒ (body or None, expected status per role)
 TABLE: dict[tuple[str, str], tuple[Any, dict[str, int]]] = {
@@ -143,6 +147,26 @@ TABLE: dict[tuple[str, str], tuple[Any, dict[str, int]]] = {
     ("POST", "/api/invitations"): ({}, {**PARENTS, "parent": 201}),
     ("POST", "/api/invitations/accept"): (  # an unknown code, for everyone signed in
         {"code": "AAAAA-AAAAA"}, {**dict.fromkeys(ASKED, 404), "anon": 401}),
+    # Plans: the student's own, proposed (to approve or decline) or approved with its first
+    # invoice open; the demo parent and child ("outsider") are strangers to it.
+    ("GET", "/api/plans"): (None, {**SIGNED_IN, "parent": 200}),
+    ("POST", "/api/plans"): ("plan", {**SIGNED_IN, "outsider": 201, "student": 201,
+                                      "tutor": 403, "admin": 403, "parent": 422}),
+    ("GET", "/api/plans/{plan_id}"): (None, OTHERS_PLAN),
+    ("POST", "/api/plans/{plan_id}/approve"): ("proposed", {
+        **OTHERS_PLAN, "student": 403, "tutor": 200, "admin": 200}),
+    ("POST", "/api/plans/{plan_id}/decline"): ("declined", {
+        **OTHERS_PLAN, "student": 403, "tutor": 200, "admin": 200}),
+    ("POST", "/api/plans/{plan_id}/pause"): ({}, {  # approved, not yet paid: nothing to pause
+        **OTHERS_PLAN, "student": 409, "tutor": 403, "admin": 409}),
+    ("POST", "/api/plans/{plan_id}/resume"): ({}, {
+        **OTHERS_PLAN, "student": 409, "tutor": 403, "admin": 409}),
+    ("PUT", "/api/plans/{plan_id}/slots"): ("slots", {**OTHERS_PLAN, "tutor": 403}),
+    ("POST", "/api/plans/{plan_id}/end"): ({}, OTHERS_PLAN),
+    ("GET", "/api/invoices/{invoice_id}"): (None, OTHERS_PLAN),
+    ("POST", "/api/invoices/{invoice_id}/payments"): ({"method": "link"}, {
+        **OTHERS_PLAN, "student": 201, "tutor": 403, "admin": 201}),
+    ("GET", "/api/admin/invoices"): (None, {**OPERATORS, "parent": 403}),
 }
 
 
@@ -156,22 +180,53 @@ def _headers(auth: Any, role: str) -> dict[str, str]:
     return {} if role == "anon" else auth({"outsider": "child"}.get(role, role))
 
 
+def _slots(n: int, weekday: int = SUNDAY) -> list[dict[str, Any]]:
+    return [{"weekday": weekday, "start": f"{7 + 2 * n:02d}:00", "minutes": 60}]
+
+
+def _plan_body(clock: Any, n: int) -> dict[str, Any]:
+    return {"tutor_id": str(demo_user("tutor").id), "subject": "Mathematics",
+            "slots": _slots(n), "frequency": "monthly",
+            "starts_on": next_monday(clock.now(), weeks=2).isoformat()}
+
+
+async def _plan(api: httpx.AsyncClient, auth: Any, clock: Any, n: int, *, approve: bool
+                ) -> dict[str, Any]:
+    """The student's plan, proposed (or approved too: its first invoice is then open)."""
+    made = await api.post("/api/plans", json=_plan_body(clock, n), headers=auth("student"))
+    assert made.status_code == 201, made.text
+    if not approve:
+        return dict(made.json())
+    approved = await api.post(f"/api/plans/{made.json()['id']}/approve", json={},
+                              headers=auth("tutor"))
+    assert approved.status_code == 200, approved.text
+    return dict(approved.json())
+
+
 @pytest.mark.parametrize(("method", "path"), sorted(TABLE), ids=lambda v: str(v))
 async def test_who_may_call_what(api: httpx.AsyncClient, auth: Any, book: Any, clock: Any,
                                  roomy_limits: None, method: str, path: str) -> None:
     body, expected = TABLE[(method, path)]
     for n, role in enumerate(r for r in ASKED if r in expected):
         session = await book("student", hours_ahead=24 + 2 * n)  # a fresh one each time
+        plan = await _plan(api, auth, clock, n, approve=body not in ("proposed", "declined")) \
+            if "{plan_id}" in path or "{invoice_id}" in path else None
         url = path.format(session_id=session["id"], tutor_id=session["tutor_id"],
                           item_id=UNKNOWN, event_id=987654, job_id=987654,
                           recording_id=UNKNOWN, notification_id=UNKNOWN, payout_id=UNKNOWN,
                           payment_id=UNKNOWN, flag_id=UNKNOWN, review_id=UNKNOWN,
-                          proposal_id=UNKNOWN, child_id=CHILD)
+                          proposal_id=UNKNOWN, child_id=CHILD,
+                          plan_id=plan and plan["id"],
+                          invoice_id=plan and plan["invoices"] and plan["invoices"][0]["id"])
         payload = {
             "booking": {"tutor_id": session["tutor_id"], "subject": "Physics", "minutes": 60,
                         "starts_at": (clock.now() + timedelta(days=40 + n)).isoformat()},
             "move": {"starts_at": (clock.now() + timedelta(days=60 + n)).isoformat()},
             "assign": {"session_id": session["id"]},
+            "plan": _plan_body(clock, n),
+            "proposed": {},
+            "declined": {"reason": "busy"},
+            "slots": {"slots": _slots(n, weekday=SUNDAY - 1)},
         }.get(body, body) if isinstance(body, str) else body
         headers = _headers(auth, role)
         if path == "/api/events":

@@ -3,6 +3,7 @@ wherever a person can type it; a provider's verified delivery holding it is kept
 only that stripped."""
 
 import json
+import uuid
 from typing import Any
 
 import httpx
@@ -45,6 +46,10 @@ async def test_text_postgres_refuses_is_a_422_in_every_json_field_and_changes_no
         ("PATCH", "/api/me", {"full_name": text}),
         ("PATCH", "/api/me", {text: "a key, not a value"}),
         ("POST", f"/api/sessions/{session['id']}/cancel", {"reason": text}),
+        ("POST", "/api/plans", {"tutor_id": tutor, "subject": text, "frequency": "monthly",
+                                "slots": [{"weekday": 1, "start": "17:00", "minutes": 60}],
+                                "starts_on": "2030-01-07"}),
+        ("POST", f"/api/plans/{uuid.uuid4()}/decline", {"reason": text}),
     ]
     for method, path, body in requests:
         _refused(await api.request(method, path, content=json.dumps(body).encode(),

@@ -5,8 +5,8 @@ from prepskul.db.models.availability import AvailabilityException, WeeklyWindow
 from prepskul.db.models.feed import ChangeEvent
 from prepskul.db.models.flags import TranscriptFlag
 from prepskul.db.models.holds import RateLimit, TimeHold
-from prepskul.db.models.inbox import WebhookEvent
-from prepskul.db.models.jobs import Job
+from prepskul.db.models.inbox import InboxState, WebhookEvent
+from prepskul.db.models.jobs import Job, JobStatus
 from prepskul.db.models.money import (
     Earning,
     LedgerAccount,
@@ -33,9 +33,11 @@ __all__ = [
     "ChangeEvent",
     "Earning",
     "FathomWebhook",
+    "InboxState",
     "Invitation",
     "Invoice",
     "Job",
+    "JobStatus",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",

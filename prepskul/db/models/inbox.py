@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -16,7 +17,18 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prepskul.db.base import Base, created_at
+from prepskul.db.base import Base, created_at, enum_type
+
+
+class InboxState(StrEnum):
+    """Where a stored delivery stands."""
+
+    RECEIVED = "received"  # stored, its processing job queued
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"  # processing raised; its job retries, or an operator replays it
+    REJECTED = "rejected"  # refused at the door (signature, shape): evidence only
+    UNREADABLE = "unreadable"  # verified, of a shape we cannot read: kept for an operator
 
 
 class WebhookEvent(Base):
@@ -46,8 +58,7 @@ class WebhookEvent(Base):
     source_ip: Mapped[str | None] = mapped_column(String(64))
     verified: Mapped[bool] = mapped_column(Boolean)
     rejection: Mapped[str | None] = mapped_column(Text)
-    # received | processed | ignored | failed | rejected
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[InboxState] = mapped_column(enum_type(InboxState, 16))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

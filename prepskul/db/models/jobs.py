@@ -1,13 +1,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prepskul.db.base import Base, created_at, updated_at
+from prepskul.db.base import Base, created_at, enum_type, updated_at
+
+
+class JobStatus(StrEnum):
+    """Where a job stands (the queue's claim SQL reads the same values)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
 
 
 class Job(Base):
@@ -26,7 +36,7 @@ class Job(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     # Same key, same job: a retried request or a resent webhook cannot enqueue twice.
     dedupe_key: Mapped[str | None] = mapped_column(Text, unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|dead
+    status: Mapped[JobStatus] = mapped_column(enum_type(JobStatus, 16), default=JobStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)
     run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
