@@ -86,3 +86,21 @@ async def snap(page: Any, name: str) -> None:
         await page.set_viewport_size(size)
         await page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
     await page.set_viewport_size(PHONE)
+
+
+async def until_status(page: Any, status: str, seconds: float = 40) -> None:
+    """Wait for the session page to show `status` — by its live update, or else on a reload.
+    The worker runs beside the browser: twice in full-suite runs the live `scheduled` after
+    a payment did not show within 20 s (never reproduced alone); a reload reads the database,
+    so a slow worker passes and a lost job still fails."""
+    from playwright.async_api import TimeoutError as PageTimeout
+
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        try:
+            await page.locator(f"#status[data-status={status}]").wait_for(timeout=5000)
+            return
+        except PageTimeout:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await page.reload()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import snap
+from tests.e2e.conftest import snap, until_status
 
 pytestmark = pytest.mark.browser
 DOUALA = ZoneInfo("Africa/Douala")
@@ -59,7 +59,7 @@ async def test_a_parent_books_for_two_children_and_accepts_a_move(
     await parent.wait_for_url("**/sandbox/fapshi/checkout/*")
     await parent.click("button[value=pay]")
     await parent.wait_for_url(first_session)
-    await parent.locator("#status[data-status=scheduled]").wait_for(timeout=20000)
+    await until_status(parent, "scheduled")
 
     # The second child, the same month: the sibling discount shows before booking.
     second_starts, price = await book_for(parent, "Céline Mbarga")
