@@ -5,6 +5,7 @@ uvicorn process, uvloop + httptools), tokens, and percentile arithmetic."""
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import socket
@@ -161,3 +162,17 @@ def cpu_seconds(pid: int | None = None) -> float:
 
 def now() -> float:
     return time.time()
+
+
+async def meet_links_seen(base: str, arrivals: dict[str, float], ready: asyncio.Event) -> None:
+    """Watch the operator's live stream and note when each session's Meet link arrives."""
+    async with httpx.AsyncClient(timeout=None) as client, client.stream(
+            "GET", f"{base}/api/events", headers={"Authorization": f"Bearer {token('admin')}"}
+    ) as stream:
+        ready.set()
+        kind = ""
+        async for line in stream.aiter_lines():
+            if line.startswith("event:"):
+                kind = line[6:].strip()
+            elif line.startswith("data:") and kind == "meet.ready":
+                arrivals.setdefault(json.loads(line[5:])["session_id"], time.time())

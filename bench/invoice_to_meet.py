@@ -12,33 +12,18 @@ proposed, approved and their first invoice opened beforehand; the payments are p
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 
-from bench.harness import cpu_seconds, median, percentile, serve, token
+from bench.harness import cpu_seconds, median, meet_links_seen, percentile, serve, token
 from prepskul.db.engine import plain_dsn
 
 PROVIDER_MS = 450.0
 RATES = ((1, 10), (4, 20))  # (invoices per second, invoices)
 TUTOR = "00000000-0000-4000-8000-000000000001"
-
-
-async def _subscribe(base: str, arrivals: dict[str, float], ready: asyncio.Event) -> None:
-    async with httpx.AsyncClient(timeout=None) as client, client.stream(
-            "GET", f"{base}/api/events", headers={"Authorization": f"Bearer {token('admin')}"}
-    ) as stream:
-        ready.set()
-        kind = ""
-        async for line in stream.aiter_lines():
-            if line.startswith("event:"):
-                kind = line[6:].strip()
-            elif line.startswith("data:") and kind == "meet.ready":
-                arrivals.setdefault(json.loads(line[5:])["session_id"], time.time())
 
 
 def _slots(n: int) -> list[dict[str, Any]]:
@@ -111,7 +96,7 @@ async def run(url: str) -> dict[str, Any]:
                     await client.post(f"/sandbox/{fake}/_control", json={"latency": 0.15})
                 arrivals: dict[str, float] = {}
                 ready = asyncio.Event()
-                watcher = asyncio.create_task(_subscribe(base, arrivals, ready))
+                watcher = asyncio.create_task(meet_links_seen(base, arrivals, ready))
                 await ready.wait()
                 cpu = [cpu_seconds(serve_pid), cpu_seconds(worker_pid), cpu_seconds()]
                 loop = asyncio.get_running_loop()

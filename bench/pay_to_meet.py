@@ -18,7 +18,6 @@ over the floor's. `BENCH_PAY_RATES=10,30` runs only those rows."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from datetime import datetime, timedelta
@@ -27,24 +26,11 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.harness import cpu_seconds, median, percentile, rss_mb, serve, token
+from bench.harness import cpu_seconds, median, meet_links_seen, percentile, rss_mb, serve, token
 from prepskul.db.engine import plain_dsn
 
 PROVIDER_MS = 450.0
 RATES = ((10, 100), (30, 150), (100, 200))  # (sessions per second, sessions)
-
-
-async def _subscribe(base: str, arrivals: dict[str, float], ready: asyncio.Event) -> None:
-    async with httpx.AsyncClient(timeout=None) as client, client.stream(
-            "GET", f"{base}/api/events", headers={"Authorization": f"Bearer {token('admin')}"}
-    ) as stream:
-        ready.set()
-        kind = ""
-        async for line in stream.aiter_lines():
-            if line.startswith("event:"):
-                kind = line[6:].strip()
-            elif line.startswith("data:") and kind == "meet.ready":
-                arrivals.setdefault(json.loads(line[5:])["session_id"], time.time())
 
 
 async def _prepare(client: httpx.AsyncClient, n: int, offset: int) -> list[tuple[str, str]]:
@@ -95,7 +81,7 @@ async def _phase(base: str, client: httpx.AsyncClient, url: str, serve_pid: int,
     pairs = await _prepare(client, count, offset)
     arrivals: dict[str, float] = {}
     ready = asyncio.Event()
-    watcher = asyncio.create_task(_subscribe(base, arrivals, ready))
+    watcher = asyncio.create_task(meet_links_seen(base, arrivals, ready))
     await ready.wait()
     sent: dict[str, float] = {}
     tasks = []
